@@ -1,0 +1,58 @@
+# mpickle: `make` builds build/libmpickle.a and build/mpickle; `make test` runs
+# everything (unit, interop with CPython, the same under ASan+UBSan, MicroPython
+# when MICROPYTHON=... is given).
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -std=c99 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ALL_CFLAGS = $(WARN) $(CFLAGS) -Iinclude -Isrc
+
+CORE_SRC := $(wildcard src/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HDRS     := $(wildcard include/*.h src/*.h cli/*.h tests/unit/*.h)
+
+.PHONY: all test unit interop sanitize micropython demo clean
+all: $(BUILD)/libmpickle.a $(BUILD)/mpickle
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libmpickle.a: $(CORE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/mpickle: $(CLI_OBJ) $(BUILD)/libmpickle.a
+	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(BUILD)/libmpickle.a -o $@ $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmpickle.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libmpickle.a -o $@ $(LDFLAGS) -lm
+
+unit: $(UNIT_BIN)
+	@tests/run_unit.sh $(UNIT_BIN)
+
+interop: all
+	python3 tests/interop/run_all.py --mpickle $(BUILD)/mpickle
+
+# The whole suite again with AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize:
+	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" unit interop
+
+micropython:
+	@tests/micropython/run.sh
+
+test:
+	@tests/run_all.sh
+
+demo: all
+	@examples/demo/run.sh
+
+clean:
+	rm -rf build build-san

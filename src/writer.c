@@ -1,0 +1,923 @@
+/*
+ * The opcode writer: C calls in, the bytes CPython's C pickler (_pickle) writes out.
+ *
+ * Every byte goes through put(), which opens FRAMEs (protocol >= 4), flushes to
+ * the sink and does nothing once an error is set. After each complete object,
+ * obj_done() runs CPython's opcode-boundary rule (commit the frame once it holds
+ * 64 KiB) and tells the enclosing container, which emits the batch opcodes
+ * (MARK ... APPENDS every 1000 items, APPEND for a single item...).
+ */
+#include "internal.h"
+#include "opcodes.h"
+#include "numtext.h"
+#include "compat.h"
+
+#if MPK_WITH_WRITER
+
+#define FRAME_HEADER 9
+#define FRAME_TARGET 65536u
+#define FRAME_MIN 4
+#define BATCH 1000u
+#define NO_FRAME SIZE_MAX
+
+enum wkind {
+    K_LIST, K_LIST_ITER, K_DICT, K_DICT_ITER, K_SET, K_FROZENSET, K_TUPLE,
+    K_SET_EMU,      /* a set or frozenset written as builtins.set([...]) before protocol 4 */
+    K_CALL,         /* callable/args/state of a reduced object: items are not counted */
+    K_PERSID,
+    K_GLOBAL        /* module and name strings of a STACK_GLOBAL */
+};
+
+static void fail(mpk_writer_t *w, mpk_err_t code, const char *msg)
+{
+    if (w->err.code == MPK_OK) {
+        w->err.code = code;
+        w->err.offset = w->flushed + w->len;
+        w->err.opcode = -1;
+        w->err.msg = msg;
+    }
+}
+#define WFAIL(w, code, msg) fail((w), (code), MPK_MSG(msg))
+
+/* ------------------------------------------------------------ output */
+
+static int framing(const mpk_writer_t *w)
+{
+    return w->proto >= 4 && !(w->flags & MPK_WRITE_COMPACT) && !w->unframed && !w->bypass;
+}
+
+static void flush(mpk_writer_t *w, size_t n)
+{
+    if (!n || w->err.code) return;
+    if (w->sink(w->sink_ctx, w->buf, n) != 0) { WFAIL(w, MPK_ERR_IO, "the sink failed"); return; }
+    memmove(w->buf, w->buf + n, w->len - n);
+    w->len -= n;
+    w->flushed += n;
+    if (w->frame_start != NO_FRAME) w->frame_start -= n;
+}
+
+/* Frees buffer space: flushes what precedes an open frame; a frame that fills the
+ * whole buffer loses its header and the rest of the pickle is written unframed. */
+static int make_room(mpk_writer_t *w)
+{
+    if (!w->sink) { WFAIL(w, MPK_ERR_LIMIT, "output buffer full"); return 0; }
+    if (w->frame_start != NO_FRAME && w->frame_start == 0) {
+        memmove(w->buf, w->buf + FRAME_HEADER, w->len - FRAME_HEADER);
+        w->len -= FRAME_HEADER;
+        w->frame_start = NO_FRAME;
+        w->unframed = 1;
+    }
+    flush(w, w->frame_start != NO_FRAME ? w->frame_start : w->len);
+    return !w->err.code;
+}
+
+static void put_raw(mpk_writer_t *w, const uint8_t *p, size_t n)
+{
+    while (n && !w->err.code) {
+        size_t room = w->cap - w->len, take;
+        if (!room) { if (!make_room(w)) return; continue; }
+        take = n < room ? n : room;
+        memcpy(w->buf + w->len, p, take);
+        w->len += take;
+        p += take;
+        n -= take;
+    }
+}
+
+static void put(mpk_writer_t *w, const void *p, size_t n)
+{
+    if (w->err.code) return;
+    if (framing(w) && w->frame_start == NO_FRAME) {
+        static const uint8_t hdr[FRAME_HEADER] = {OP_FRAME, 0, 0, 0, 0, 0, 0, 0, 0};
+        if (w->cap < FRAME_HEADER * 2) w->unframed = 1;
+        else {
+            if (w->cap - w->len < FRAME_HEADER && !make_room(w)) return;
+            w->frame_start = w->len;
+            put_raw(w, hdr, FRAME_HEADER);
+        }
+    }
+    put_raw(w, (const uint8_t *)p, n);
+}
+
+static void put1(mpk_writer_t *w, uint8_t op) { put(w, &op, 1); }
+
+static void put_op_u32(mpk_writer_t *w, uint8_t op, uint32_t v)
+{
+    uint8_t b[5];
+    b[0] = op;
+    mpk_wr32(b + 1, v);
+    put(w, b, 5);
+}
+
+static void put_dec(mpk_writer_t *w, uint8_t op, int64_t v, const char *suffix)
+{
+    char tmp[32];
+    int i = 31, neg = v < 0;
+    uint64_t u = neg ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t sl = strlen(suffix);
+    do { tmp[i--] = (char)('0' + u % 10); u /= 10; } while (u);
+    if (neg) tmp[i--] = '-';
+    tmp[i] = (char)op;
+    put(w, tmp + i, (size_t)(32 - i));
+    put(w, suffix, sl);
+}
+
+static void commit_frame(mpk_writer_t *w)
+{
+    size_t flen;
+    if (w->frame_start == NO_FRAME || w->err.code) return;
+    flen = w->len - w->frame_start - FRAME_HEADER;
+    if (flen >= FRAME_MIN) {
+        w->buf[w->frame_start] = OP_FRAME;
+        mpk_wr64(w->buf + w->frame_start + 1, flen);
+    } else {
+        memmove(w->buf + w->frame_start, w->buf + w->frame_start + FRAME_HEADER, flen);
+        w->len -= FRAME_HEADER;
+    }
+    w->frame_start = NO_FRAME;
+}
+
+/* CPython's opcode boundary: after every saved object, commit a frame of 64 KiB. */
+static void boundary(mpk_writer_t *w)
+{
+    if (w->frame_start != NO_FRAME && w->len - w->frame_start - FRAME_HEADER >= FRAME_TARGET) {
+        commit_frame(w);
+        if (w->sink) flush(w, w->len);
+    }
+}
+
+/* A payload of 64 KiB or more goes outside frames, as CPython writes it. */
+static void put_payload(mpk_writer_t *w, const uint8_t *hdr, size_t hn, const void *p, size_t n)
+{
+    if (framing(w) && n >= FRAME_TARGET) {
+        commit_frame(w);
+        w->bypass = 1;
+        put(w, hdr, hn);
+        put(w, p, n);
+        w->bypass = 0;
+    } else {
+        put(w, hdr, hn);
+        put(w, p, n);
+    }
+}
+
+/* ------------------------------------------------------------ init, finish */
+
+void mpk_writer_init(mpk_writer_t *w, int protocol, int flags, void *buf, size_t cap,
+                     mpk_sink_fn sink, void *sink_ctx, struct mpk_wframe *frames, uint32_t max_depth)
+{
+    memset(w, 0, sizeof *w);
+    w->buf = (uint8_t *)buf;
+    w->cap = cap;
+    w->sink = sink;
+    w->sink_ctx = sink_ctx;
+    w->proto = protocol < 0 ? MPK_DEFAULT_PROTOCOL : protocol;
+    w->flags = flags;
+    w->frame_start = NO_FRAME;
+    w->last_memo = -1;
+    w->frames = frames;
+    w->max_depth = max_depth;
+    w->err.opcode = -1;
+    if (w->proto > MPK_HIGHEST_PROTOCOL) { WFAIL(w, MPK_ERR_PROTOCOL, "unsupported protocol"); return; }
+    if (!buf || cap < 16) { WFAIL(w, MPK_ERR_ARG, "the writer needs a buffer of at least 16 bytes"); return; }
+    if (w->proto >= 2) {
+        uint8_t hdr[2] = {OP_PROTO, (uint8_t)w->proto};
+        w->bypass = 1;      /* PROTO precedes the first frame */
+        put(w, hdr, 2);
+        w->bypass = 0;
+    }
+}
+
+mpk_err_t mpk_writer_finish(mpk_writer_t *w)
+{
+    if (w->depth && !w->err.code) WFAIL(w, MPK_ERR_ARG, "a container was not ended");
+    put1(w, OP_STOP);
+    commit_frame(w);
+    if (w->sink) flush(w, w->len);
+    return w->err.code;
+}
+
+uint64_t mpk_writer_size(const mpk_writer_t *w) { return w->flushed + w->len; }
+int64_t mpk_writer_last_memo(const mpk_writer_t *w) { return w->last_memo; }
+void mpk_writer_share_next(mpk_writer_t *w) { w->share_next = 1; }
+
+void mpk_write_raw(mpk_writer_t *w, const void *p, size_t n) { put(w, p, n); }
+
+/* ------------------------------------------------------------ memo */
+
+static int take_share(mpk_writer_t *w)
+{
+    int s = w->share_next;
+    w->share_next = 0;
+    return s;
+}
+
+static void memoize(mpk_writer_t *w, int share)
+{
+    uint32_t key;
+    if ((w->flags & MPK_WRITE_COMPACT) && !share) { w->last_memo = -1; return; }
+    key = w->memo_next++;
+    w->last_memo = key;
+    if (w->proto >= 4) put1(w, OP_MEMOIZE);
+    else if (w->proto >= 1) {
+        if (key < 256) { uint8_t b[2] = {OP_BINPUT, (uint8_t)key}; put(w, b, 2); }
+        else put_op_u32(w, OP_LONG_BINPUT, key);
+    } else put_dec(w, OP_PUT, key, "\n");
+}
+
+static void put_get(mpk_writer_t *w, uint32_t key)
+{
+    if (w->proto == 0) put_dec(w, OP_GET, key, "\n");
+    else if (key < 256) { uint8_t b[2] = {OP_BINGET, (uint8_t)key}; put(w, b, 2); }
+    else put_op_u32(w, OP_LONG_BINGET, key);
+}
+
+/* Names (globals, module and 'latin1' strings) that CPython's interning makes one
+ * object: remembered by content so that later uses become GETs. */
+static int name_find(const mpk_writer_t *w, int kind, const char *a, size_t an, const char *b, size_t bn)
+{
+    uint32_t i;
+    for (i = 0; i < w->nnames; i++) {
+        const struct mpk_wname *e = &w->names[i];
+        if (e->kind == kind && e->an == an && e->bn == bn && !memcmp(e->a, a, an) && (!bn || !memcmp(e->b, b, bn)))
+            return (int)i;
+    }
+    return -1;
+}
+
+static void name_add(mpk_writer_t *w, int kind, const char *a, size_t an, const char *b, size_t bn)
+{
+    struct mpk_wname *e;
+    if (w->last_memo < 0 || w->nnames >= MPK_WRITER_NAMES) return;
+    e = &w->names[w->nnames++];
+    e->kind = (uint8_t)kind;
+    e->a = a; e->an = an; e->b = b; e->bn = bn;
+    e->memo = (uint32_t)w->last_memo;
+}
+
+/* ------------------------------------------------------------ containers */
+
+static struct mpk_wframe *cur(mpk_writer_t *w) { return w->depth ? &w->frames[w->depth - 1] : NULL; }
+
+static struct mpk_wframe *push_frame(mpk_writer_t *w, int kind, uint64_t n, int share)
+{
+    struct mpk_wframe *f;
+    if (w->err.code) return NULL;
+    if (w->depth >= w->max_depth) { WFAIL(w, MPK_ERR_LIMIT, "nesting limit (max_depth) exceeded"); return NULL; }
+    f = &w->frames[w->depth++];
+    memset(f, 0, sizeof *f);
+    f->kind = (uint8_t)kind;
+    f->n = n;
+    f->share = (uint8_t)share;
+    return f;
+}
+
+/* Batches of the exact-type path (list, dict: MARK ... every 1000, a lone item
+ * alone) or the iterator path (reduce items: a batch of one uses APPEND). */
+static void batch_open(mpk_writer_t *w, struct mpk_wframe *f)
+{
+    uint64_t left = f->n - f->done;
+    if (w->proto == 0 || left == 0) return;
+    if (f->kind == K_LIST || f->kind == K_DICT) {
+        if (f->n > 1) put1(w, OP_MARK);
+    } else if (left > 1) {
+        put1(w, OP_MARK);
+    }
+}
+
+static void batch_item(mpk_writer_t *w, struct mpk_wframe *f, uint8_t one, uint8_t many)
+{
+    uint64_t c = ++f->done, pos, size;
+    int exact = f->kind == K_LIST || f->kind == K_DICT;
+    if (c > f->n) { WFAIL(w, MPK_ERR_ARG, "more items than declared"); return; }
+    if (w->proto == 0) { put1(w, one); return; }
+    pos = (c - 1) % BATCH + 1;
+    size = f->n - (c - pos);
+    if (size > BATCH) size = BATCH;
+    if (exact ? f->n == 1 : size == 1) { put1(w, one); return; }
+    if (pos == size) {
+        put1(w, many);
+        if (c < f->n) batch_open(w, f);
+    }
+}
+
+static void notify_parent(mpk_writer_t *w)
+{
+    struct mpk_wframe *f = cur(w);
+    if (!f || w->err.code) return;
+    switch (f->kind) {
+    case K_LIST: case K_LIST_ITER:
+        batch_item(w, f, OP_APPEND, OP_APPENDS);
+        break;
+    case K_DICT: case K_DICT_ITER:
+        /* keys and values alternate; a pair completes on the value */
+        f->half ^= 1;
+        if (!f->half) batch_item(w, f, OP_SETITEM, OP_SETITEMS);
+        break;
+    case K_SET:
+        if (++f->done > f->n) { WFAIL(w, MPK_ERR_ARG, "more items than declared"); break; }
+        if (f->done % BATCH == 0) {
+            /* CPython's loop opens another batch after a full one, even if empty */
+            put1(w, OP_ADDITEMS);
+            put1(w, OP_MARK);
+        } else if (f->done == f->n) {
+            put1(w, OP_ADDITEMS);
+        }
+        break;
+    case K_FROZENSET: case K_TUPLE:
+        if (++f->done > f->n) WFAIL(w, MPK_ERR_ARG, "more items than declared");
+        break;
+    default:
+        break;
+    }
+}
+
+/* Called after every complete object. */
+static void obj_done(mpk_writer_t *w)
+{
+    boundary(w);
+    notify_parent(w);
+}
+
+static int end_frame(mpk_writer_t *w, int kind, struct mpk_wframe *out)
+{
+    struct mpk_wframe *f = cur(w);
+    if (w->err.code) return 0;
+    if (!f || f->kind != kind) { WFAIL(w, MPK_ERR_ARG, "end does not match begin"); return 0; }
+    if (f->kind == K_DICT || f->kind == K_DICT_ITER ? (f->done != f->n || f->half) : f->done != f->n) {
+        WFAIL(w, MPK_ERR_ARG, "fewer items than declared");
+        return 0;
+    }
+    *out = *f;
+    w->depth--;
+    return 1;
+}
+
+static void begin_list_like(mpk_writer_t *w, int kind, size_t n, int share)
+{
+    struct mpk_wframe *f;
+    if (w->proto == 0) { uint8_t b[2] = {OP_MARK, kind == K_LIST ? OP_LIST : OP_DICT}; put(w, b, 2); }
+    else put1(w, kind == K_LIST ? OP_EMPTY_LIST : OP_EMPTY_DICT);
+    memoize(w, share);
+    f = push_frame(w, kind, n, share);
+    if (f) batch_open(w, f);
+}
+
+void mpk_write_list_begin(mpk_writer_t *w, size_t n) { begin_list_like(w, K_LIST, n, take_share(w)); }
+void mpk_write_dict_begin(mpk_writer_t *w, size_t n) { begin_list_like(w, K_DICT, n, take_share(w)); }
+
+void mpk_write_list_end(mpk_writer_t *w)
+{
+    struct mpk_wframe f;
+    if (end_frame(w, K_LIST, &f)) obj_done(w);
+}
+
+void mpk_write_dict_end(mpk_writer_t *w)
+{
+    struct mpk_wframe f;
+    if (end_frame(w, K_DICT, &f)) obj_done(w);
+}
+
+void mpk_write_tuple_begin(mpk_writer_t *w, size_t n)
+{
+    int share = take_share(w);
+    if (n > 0 && !(w->proto >= 2 && n <= 3)) put1(w, OP_MARK);
+    push_frame(w, K_TUPLE, n, share);
+}
+
+void mpk_write_tuple_end(mpk_writer_t *w)
+{
+    struct mpk_wframe f;
+    if (!end_frame(w, K_TUPLE, &f)) return;
+    if (f.n == 0) {
+        /* the empty tuple is a singleton CPython never memoizes */
+        if (w->proto == 0) { uint8_t b[2] = {OP_MARK, OP_TUPLE}; put(w, b, 2); }
+        else put1(w, OP_EMPTY_TUPLE);
+    } else {
+        if (w->proto >= 2 && f.n <= 3) put1(w, (uint8_t)(OP_TUPLE1 + f.n - 1));
+        else put1(w, OP_TUPLE);
+        memoize(w, f.share);
+    }
+    obj_done(w);
+}
+
+void mpk_write_tuple_end_recursive(mpk_writer_t *w, uint32_t key)
+{
+    struct mpk_wframe f;
+    uint64_t i;
+    if (!end_frame(w, K_TUPLE, &f)) return;
+    if (w->proto >= 2 && f.n <= 3) for (i = 0; i < f.n; i++) put1(w, OP_POP);
+    else if (w->proto >= 1) put1(w, OP_POP_MARK);
+    else for (i = 0; i <= f.n; i++) put1(w, OP_POP);
+    put_get(w, key);
+    w->last_memo = key;
+    obj_done(w);
+}
+
+static void write_global_names(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn);
+
+/* Before protocol 4, sets are builtins.set(list) reductions; the list and its
+ * argument tuple are fresh objects that get memo keys of their own. */
+static void begin_set_emulated(mpk_writer_t *w, const char *name, size_t n, int share)
+{
+    write_global_names(w, "builtins", 8, name, strlen(name));
+    boundary(w);
+    if (w->proto < 2) put1(w, OP_MARK);
+    if (!push_frame(w, K_SET_EMU, 0, share)) return;
+    begin_list_like(w, K_LIST, n, 0);
+}
+
+static void end_set_emulated(mpk_writer_t *w)
+{
+    struct mpk_wframe f;
+    if (!end_frame(w, K_LIST, &f)) return;
+    boundary(w);
+    if (!end_frame(w, K_SET_EMU, &f)) return;
+    put1(w, w->proto >= 2 ? OP_TUPLE1 : OP_TUPLE);
+    memoize(w, 0);
+    boundary(w);
+    put1(w, OP_REDUCE);
+    memoize(w, f.share);
+    obj_done(w);
+}
+
+void mpk_write_set_begin(mpk_writer_t *w, size_t n)
+{
+    int share = take_share(w);
+    struct mpk_wframe *f;
+    if (w->proto < 4) { begin_set_emulated(w, "set", n, share); return; }
+    put1(w, OP_EMPTY_SET);
+    memoize(w, share);
+    f = push_frame(w, K_SET, n, share);
+    if (f && n) put1(w, OP_MARK);
+}
+
+void mpk_write_set_end(mpk_writer_t *w)
+{
+    struct mpk_wframe f;
+    if (w->proto < 4) { end_set_emulated(w); return; }
+    if (!end_frame(w, K_SET, &f)) return;
+    if (f.n && f.n % BATCH == 0) put1(w, OP_ADDITEMS);
+    obj_done(w);
+}
+
+void mpk_write_frozenset_begin(mpk_writer_t *w, size_t n)
+{
+    int share = take_share(w);
+    if (w->proto < 4) { begin_set_emulated(w, "frozenset", n, share); return; }
+    put1(w, OP_MARK);
+    push_frame(w, K_FROZENSET, n, share);
+}
+
+void mpk_write_frozenset_end(mpk_writer_t *w)
+{
+    struct mpk_wframe f;
+    if (w->proto < 4) { end_set_emulated(w); return; }
+    if (!end_frame(w, K_FROZENSET, &f)) return;
+    put1(w, OP_FROZENSET);
+    memoize(w, f.share);
+    obj_done(w);
+}
+
+void mpk_write_listitems_begin(mpk_writer_t *w, size_t n)
+{
+    struct mpk_wframe *f = push_frame(w, K_LIST_ITER, n, 0);
+    if (f) batch_open(w, f);
+}
+
+void mpk_write_listitems_end(mpk_writer_t *w)
+{
+    struct mpk_wframe f;
+    end_frame(w, K_LIST_ITER, &f);
+}
+
+void mpk_write_dictitems_begin(mpk_writer_t *w, size_t n)
+{
+    struct mpk_wframe *f = push_frame(w, K_DICT_ITER, n, 0);
+    if (f) batch_open(w, f);
+}
+
+void mpk_write_dictitems_end(mpk_writer_t *w)
+{
+    struct mpk_wframe f;
+    end_frame(w, K_DICT_ITER, &f);
+}
+
+/* ------------------------------------------------------------ calls */
+
+void mpk_write_call_begin(mpk_writer_t *w) { push_frame(w, K_CALL, 0, take_share(w)); }
+
+void mpk_write_call(mpk_writer_t *w, mpk_call_t kind)
+{
+    struct mpk_wframe *f = cur(w);
+    static const uint8_t ops[] = {OP_REDUCE, OP_NEWOBJ, OP_NEWOBJ_EX, OP_INST, OP_OBJ};
+    if (w->err.code) return;
+    if (!f || f->kind != K_CALL) { WFAIL(w, MPK_ERR_ARG, "mpk_write_call outside call_begin/end"); return; }
+    if ((kind == MPK_CALL_NEWOBJ && w->proto < 2) || (kind == MPK_CALL_NEWOBJ_EX && w->proto < 4) ||
+        kind == MPK_CALL_INST || kind == MPK_CALL_OBJ) {
+        WFAIL(w, MPK_ERR_ARG, "this call opcode is not available in this protocol");
+        return;
+    }
+    put1(w, ops[kind]);
+    memoize(w, f->share);
+}
+
+void mpk_write_call_end(mpk_writer_t *w)
+{
+    struct mpk_wframe f;
+    if (end_frame(w, K_CALL, &f)) obj_done(w);
+}
+
+void mpk_write_call_end_recursive(mpk_writer_t *w, uint32_t key)
+{
+    struct mpk_wframe f;
+    if (!end_frame(w, K_CALL, &f)) return;
+    put1(w, OP_POP);
+    put_get(w, key);
+    w->last_memo = key;
+    obj_done(w);
+}
+
+void mpk_write_build(mpk_writer_t *w) { put1(w, OP_BUILD); }
+
+void mpk_write_persid_begin(mpk_writer_t *w) { push_frame(w, K_PERSID, 0, 0); }
+
+void mpk_write_persid_end(mpk_writer_t *w)
+{
+    struct mpk_wframe f;
+    if (w->proto == 0) { WFAIL(w, MPK_ERR_ARG, "protocol 0 needs mpk_write_persid_text"); return; }
+    if (!end_frame(w, K_PERSID, &f)) return;
+    put1(w, OP_BINPERSID);
+    obj_done(w);
+}
+
+void mpk_write_persid_text(mpk_writer_t *w, const char *pid, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((pid[i] & 0x80) || pid[i] == '\n') { WFAIL(w, MPK_ERR_ARG, "persistent id text must be ASCII without newline"); return; }
+    put1(w, OP_PERSID);
+    put(w, pid, n);
+    put1(w, '\n');
+    obj_done(w);
+}
+
+void mpk_write_ext(mpk_writer_t *w, uint32_t code)
+{
+    uint8_t b[5];
+    if (w->proto < 2) { WFAIL(w, MPK_ERR_ARG, "extension codes need protocol 2"); return; }
+    if (code == 0 || code > 0x7fffffffu) { WFAIL(w, MPK_ERR_ARG, "extension code out of range"); return; }
+    if (code <= 0xff) { b[0] = OP_EXT1; b[1] = (uint8_t)code; put(w, b, 2); }
+    else if (code <= 0xffff) { b[0] = OP_EXT2; b[1] = (uint8_t)code; b[2] = (uint8_t)(code >> 8); put(w, b, 3); }
+    else put_op_u32(w, OP_EXT4, code);
+    obj_done(w);
+}
+
+void mpk_write_next_buffer(mpk_writer_t *w, int readonly)
+{
+    if (w->proto < 5) { WFAIL(w, MPK_ERR_ARG, "out-of-band buffers need protocol 5"); return; }
+    put1(w, OP_NEXT_BUFFER);
+    if (readonly) put1(w, OP_READONLY_BUFFER);
+    obj_done(w);
+}
+
+void mpk_write_memo_get(mpk_writer_t *w, uint32_t key)
+{
+    put_get(w, key);
+    obj_done(w);
+}
+
+/* ------------------------------------------------------------ atoms */
+
+void mpk_write_none(mpk_writer_t *w) { put1(w, OP_NONE); obj_done(w); }
+
+void mpk_write_bool(mpk_writer_t *w, int value)
+{
+    if (w->proto >= 2) put1(w, value ? OP_NEWTRUE : OP_NEWFALSE);
+    else put(w, value ? "I01\n" : "I00\n", 4);
+    obj_done(w);
+}
+
+static void write_int_atom(mpk_writer_t *w, int64_t v)
+{
+    if (v >= -2147483647 - 1 && v <= 2147483647) {
+        if (w->proto == 0) put_dec(w, OP_INT, v, "\n");
+        else if (v >= 0 && v < 256) { uint8_t b[2] = {OP_BININT1, (uint8_t)v}; put(w, b, 2); }
+        else if (v >= 0 && v < 65536) { uint8_t b[3] = {OP_BININT2, (uint8_t)v, (uint8_t)(v >> 8)}; put(w, b, 3); }
+        else put_op_u32(w, OP_BININT, (uint32_t)v);
+    } else if (w->proto >= 2) {
+        uint8_t b[10];
+        size_t n = mpk_int_to_le(v, b + 2);
+        b[0] = OP_LONG1;
+        b[1] = (uint8_t)n;
+        put(w, b, n + 2);
+    } else {
+        put_dec(w, OP_LONG, v, "L\n");
+    }
+}
+
+void mpk_write_int(mpk_writer_t *w, int64_t v) { write_int_atom(w, v); obj_done(w); }
+
+void mpk_write_bigint(mpk_writer_t *w, const uint8_t *le, size_t n)
+{
+    int64_t v;
+    size_t m = mpk_le_minimal(le, n);
+    if (mpk_le_to_int(le, m, &v)) { mpk_write_int(w, v); return; }
+    if (w->proto >= 2) {
+        uint8_t hdr[5];
+        if (m < 256) { hdr[0] = OP_LONG1; hdr[1] = (uint8_t)m; put(w, hdr, 2); }
+        else if (m <= 0x7fffffff) { hdr[0] = OP_LONG4; mpk_wr32(hdr + 1, (uint32_t)m); put(w, hdr, 5); }
+        else { WFAIL(w, MPK_ERR_LIMIT, "int too large to pickle"); return; }
+        put(w, le, m);
+    } else {
+#if MPK_WITH_TEXT_NUMBERS
+        /* decimal text, converted in free buffer space */
+        size_t need = 3 * m + 2 + m + 4, dn;
+        if (w->cap - w->len < need + FRAME_HEADER + 2) {
+            if (!w->sink || (make_room(w), w->cap - w->len < need + FRAME_HEADER + 2)) {
+                WFAIL(w, MPK_ERR_LIMIT, "int too large for the output buffer in protocol 0/1");
+                return;
+            }
+        }
+        put1(w, OP_LONG);
+        dn = mpk_bigint_to_decimal(le, m, (char *)w->buf + w->len, 3 * m + 2, w->buf + w->len + 3 * m + 2);
+        if (!dn) { WFAIL(w, MPK_ERR_LIMIT, "int conversion failed"); return; }
+        w->len += dn;
+        put(w, "L\n", 2);
+#else
+        WFAIL(w, MPK_ERR_UNSUPPORTED, "protocol 0/1 big ints are not in this build");
+        return;
+#endif
+    }
+    obj_done(w);
+}
+
+void mpk_write_float(mpk_writer_t *w, double value)
+{
+    if (w->proto >= 1) {
+        uint8_t b[9];
+        b[0] = OP_BINFLOAT;
+        mpk_wr_double_be(b + 1, value);
+        put(w, b, 9);
+    } else {
+#if MPK_WITH_TEXT_NUMBERS
+        char txt[MPK_FLOAT_REPR_MAX];
+        size_t n = mpk_float_repr(value, txt);
+        put1(w, OP_FLOAT);
+        put(w, txt, n);
+        put1(w, '\n');
+#else
+        WFAIL(w, MPK_ERR_UNSUPPORTED, "protocol 0 floats are not in this build");
+        return;
+#endif
+    }
+    obj_done(w);
+}
+
+/* Text from UTF-8 (latin1 = 0) or Latin-1 bytes (latin1 = 1, for bytes written as
+ * str before protocol 3). */
+static size_t text_utf8_len(const uint8_t *p, size_t n, int latin1)
+{
+    size_t i, len = n;
+    if (latin1) for (i = 0; i < n; i++) len += p[i] >> 7;
+    return len;
+}
+
+static void put_text_utf8(mpk_writer_t *w, const uint8_t *p, size_t n, int latin1)
+{
+    uint8_t tmp[128];
+    size_t i = 0, t;
+    if (!latin1) { put(w, p, n); return; }
+    while (i < n) {
+        for (t = 0; i < n && t + 2 <= sizeof tmp; i++) t += mpk_utf8_put(tmp + t, p[i]);
+        put(w, tmp, t);
+    }
+}
+
+/* Protocol 0 UNICODE: raw-unicode-escape with \, \n, \r, \0 and \x1a escaped too. */
+static void put_text_raw_escape(mpk_writer_t *w, const uint8_t *p, size_t n, int latin1)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i = 0;
+    while (i < n && !w->err.code) {
+        uint32_t cp;
+        uint8_t esc[10];
+        int k, digits;
+        if (latin1) cp = p[i++];
+        else i += mpk_utf8_next(p + i, &cp);
+        if (cp < 256 && cp != '\\' && cp != '\n' && cp != '\r' && cp != 0 && cp != 0x1a) {
+            uint8_t c = (uint8_t)cp;
+            put(w, &c, 1);
+            continue;
+        }
+        digits = cp > 0xFFFF ? 8 : 4;
+        esc[0] = '\\';
+        esc[1] = digits == 8 ? 'U' : 'u';
+        for (k = 0; k < digits; k++) esc[2 + k] = (uint8_t)hex[(cp >> (4 * (digits - 1 - k))) & 15];
+        put(w, esc, (size_t)(2 + digits));
+    }
+}
+
+static void write_text(mpk_writer_t *w, const uint8_t *p, size_t n, int latin1)
+{
+    int share = take_share(w);
+    if (w->proto == 0) {
+        put1(w, OP_UNICODE);
+        put_text_raw_escape(w, p, n, latin1);
+        put1(w, '\n');
+    } else {
+        size_t len = text_utf8_len(p, n, latin1);
+        uint8_t hdr[9];
+        size_t hn;
+        if (w->proto >= 4 && len <= 0xff) { hdr[0] = OP_SHORT_BINUNICODE; hdr[1] = (uint8_t)len; hn = 2; }
+        else if (len <= 0xffffffffu) { hdr[0] = OP_BINUNICODE; mpk_wr32(hdr + 1, (uint32_t)len); hn = 5; }
+        else if (w->proto >= 4) { hdr[0] = OP_BINUNICODE8; mpk_wr64(hdr + 1, len); hn = 9; }
+        else { WFAIL(w, MPK_ERR_LIMIT, "cannot serialize a string larger than 4 GiB"); return; }
+        if (latin1 && len != n) {
+            /* converted on the fly: the bypass rule still applies to the length */
+            if (framing(w) && len >= FRAME_TARGET) {
+                commit_frame(w);
+                w->bypass = 1;
+                put(w, hdr, hn);
+                put_text_utf8(w, p, n, 1);
+                w->bypass = 0;
+            } else {
+                put(w, hdr, hn);
+                put_text_utf8(w, p, n, 1);
+            }
+        } else {
+            put_payload(w, hdr, hn, p, n);
+        }
+    }
+    memoize(w, share);
+}
+
+void mpk_write_str(mpk_writer_t *w, const char *utf8, size_t n)
+{
+    if (!mpk_utf8_valid((const uint8_t *)utf8, n)) { WFAIL(w, MPK_ERR_ARG, "string is not UTF-8"); return; }
+    write_text(w, (const uint8_t *)utf8, n, 0);
+    obj_done(w);
+}
+
+/* A str CPython interns (module and global names, 'latin1'): GET if written before. */
+static void write_interned_str(mpk_writer_t *w, const char *s, size_t n)
+{
+    int i = name_find(w, 1, s, n, "", 0);
+    if (i >= 0) { put_get(w, w->names[i].memo); boundary(w); return; }
+    w->share_next = 1;  /* the name may be reused: keep it in the memo even when compact */
+    write_text(w, (const uint8_t *)s, n, 0);
+    name_add(w, 1, s, n, "", 0);
+    boundary(w);
+}
+
+/* A global, as a sub-object (no parent notification). */
+static void write_global_names(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
+{
+    int i = name_find(w, 0, module, mn, name, nn);
+    if (i >= 0) { put_get(w, w->names[i].memo); w->last_memo = w->names[i].memo; return; }
+    if (w->proto >= 4) {
+        write_interned_str(w, module, mn);
+        write_interned_str(w, name, nn);
+        put1(w, OP_STACK_GLOBAL);
+    } else {
+        const char *m = module, *nm = name;
+        size_t ml = mn, nl = nn;
+        if (w->proto < 3 && !(w->flags & MPK_WRITE_NO_FIX_IMPORTS))
+            mpk_compat_dump(module, mn, name, nn, &m, &ml, &nm, &nl);
+        if (memchr(m, '\n', ml) || memchr(nm, '\n', nl)) {
+            WFAIL(w, MPK_ERR_ARG, "a global name with a newline cannot be written");
+            return;
+        }
+        put1(w, OP_GLOBAL);
+        put(w, m, ml);
+        put1(w, '\n');
+        put(w, nm, nl);
+        put1(w, '\n');
+    }
+    w->share_next = 1;
+    memoize(w, take_share(w));
+    name_add(w, 0, module, mn, name, nn);
+}
+
+int64_t mpk_writer_name_key(const mpk_writer_t *w, const char *s, size_t n)
+{
+    int i = name_find(w, 1, s, n, "", 0);
+    return i < 0 ? -1 : (int64_t)w->names[i].memo;
+}
+
+int64_t mpk_writer_global_key(const mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
+{
+    int i = name_find(w, 0, module, mn, name, nn);
+    return i < 0 ? -1 : (int64_t)w->names[i].memo;
+}
+
+void mpk_writer_note_name(mpk_writer_t *w, const char *s, size_t n)
+{
+    if (name_find(w, 1, s, n, "", 0) < 0) name_add(w, 1, s, n, "", 0);
+}
+
+void mpk_write_global_begin(mpk_writer_t *w)
+{
+    if (w->proto < 4) { WFAIL(w, MPK_ERR_ARG, "STACK_GLOBAL needs protocol 4"); return; }
+    take_share(w);
+    push_frame(w, K_GLOBAL, 0, 0);
+}
+
+void mpk_write_global_end(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
+{
+    struct mpk_wframe f;
+    if (!end_frame(w, K_GLOBAL, &f)) return;
+    put1(w, OP_STACK_GLOBAL);
+    memoize(w, 1);
+    name_add(w, 0, module, mn, name, nn);
+    obj_done(w);
+}
+
+void mpk_write_global(mpk_writer_t *w, const char *module, const char *name)
+{
+    mpk_write_global_n(w, module, strlen(module), name, strlen(name));
+}
+
+void mpk_write_global_n(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
+{
+    take_share(w);
+    write_global_names(w, module, mn, name, nn);
+    obj_done(w);
+}
+
+/* bytes before protocol 3: _codecs.encode(latin-1 text, 'latin1'), or bytes() when
+ * empty; each part memoized as CPython's save_reduce does. */
+static void write_bytes_emulated(mpk_writer_t *w, const uint8_t *p, size_t n, int share)
+{
+    if (n == 0) {
+        write_global_names(w, "builtins", 8, "bytes", 5);
+        boundary(w);
+        if (w->proto == 0) put(w, "(t", 2);
+        else put1(w, OP_EMPTY_TUPLE);
+        boundary(w);
+    } else {
+        write_global_names(w, "_codecs", 7, "encode", 6);
+        boundary(w);
+        if (w->proto < 2) put1(w, OP_MARK);
+        write_text(w, p, n, 1);
+        boundary(w);
+        write_interned_str(w, "latin1", 6);
+        put1(w, w->proto >= 2 ? OP_TUPLE2 : OP_TUPLE);
+        memoize(w, 0);
+        boundary(w);
+    }
+    put1(w, OP_REDUCE);
+    memoize(w, share);
+}
+
+static void write_bytes_atom(mpk_writer_t *w, const uint8_t *p, size_t n, int share)
+{
+    uint8_t hdr[9];
+    size_t hn;
+    if (w->proto < 3) { write_bytes_emulated(w, p, n, share); return; }
+    if (n < 256) { hdr[0] = OP_SHORT_BINBYTES; hdr[1] = (uint8_t)n; hn = 2; }
+    else if (n <= 0xffffffffu) { hdr[0] = OP_BINBYTES; mpk_wr32(hdr + 1, (uint32_t)n); hn = 5; }
+    else if (w->proto >= 4) { hdr[0] = OP_BINBYTES8; mpk_wr64(hdr + 1, n); hn = 9; }
+    else { WFAIL(w, MPK_ERR_LIMIT, "cannot serialize a bytes object larger than 4 GiB"); return; }
+    put_payload(w, hdr, hn, p, n);
+    memoize(w, share);
+}
+
+void mpk_write_bytes(mpk_writer_t *w, const void *p, size_t n)
+{
+    write_bytes_atom(w, (const uint8_t *)p, n, take_share(w));
+    obj_done(w);
+}
+
+/* bytearray: BYTEARRAY8 in protocol 5, else builtins.bytearray(bytes) or
+ * bytearray() when empty. */
+void mpk_write_bytearray(mpk_writer_t *w, const void *p, size_t n)
+{
+    int share = take_share(w);
+    if (w->proto >= 5) {
+        uint8_t hdr[9];
+        hdr[0] = OP_BYTEARRAY8;
+        mpk_wr64(hdr + 1, n);
+        put_payload(w, hdr, 9, p, n);
+        memoize(w, share);
+    } else {
+        write_global_names(w, "builtins", 8, "bytearray", 9);
+        boundary(w);
+        if (n == 0) {
+            if (w->proto == 0) put(w, "(t", 2);
+            else put1(w, OP_EMPTY_TUPLE);
+        } else {
+            if (w->proto < 2) put1(w, OP_MARK);
+            write_bytes_atom(w, (const uint8_t *)p, n, 0);
+            boundary(w);
+            put1(w, w->proto >= 2 ? OP_TUPLE1 : OP_TUPLE);
+            memoize(w, 0);
+        }
+        boundary(w);
+        put1(w, OP_REDUCE);
+        memoize(w, share);
+    }
+    obj_done(w);
+}
+
+#endif /* MPK_WITH_WRITER */
