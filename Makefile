@@ -49,7 +49,7 @@ micropython:
 	@tests/micropython/run.sh
 
 test:
-	@tests/run_all.sh
+	@python3 tests/run_all.py
 
 demo: all
 	@examples/demo/run.sh

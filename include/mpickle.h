@@ -218,8 +218,8 @@ struct mpk_decoder {
     mpk_obj_t *stack; size_t sp, stack_cap;
     size_t *marks; size_t nmarks, marks_cap;
     mpk_obj_t *memo; size_t memo_cap;       /* dense part: keys 0..memo_cap-1 */
-    uint8_t *memo_set;                      /* bit per dense key: present */
-    uint32_t *sparse_keys; mpk_obj_t *sparse_vals; size_t sparse_n, sparse_cap;
+    uint8_t *memo_set; size_t memo_set_bytes; /* bit per dense key: present */
+    uint64_t *sparse_keys; mpk_obj_t *sparse_vals; size_t sparse_n, sparse_cap;
     size_t memo_count;                      /* entries in total (MEMOIZE's next key) */
     uint8_t *scratch; size_t scratch_len, scratch_cap; /* a partial instruction */
     uint8_t *text; size_t text_cap;         /* decoded text (protocol 0 escapes, latin-1) */
@@ -479,7 +479,8 @@ typedef struct mpk_load_opts {
 void mpk_load_opts_default(mpk_load_opts_t *opts);
 
 /* Decodes one whole pickle from data into the arena (payloads are referenced in
- * place: data must outlive the values). *used receives the bytes consumed (the
+ * place: data must outlive the values). limits.max_alloc bounds the VM's working
+ * memory and, separately, what the arena may grow by. *used receives the bytes consumed (the
  * pickle may be followed by more). Returns NULL on error, with err filled. */
 mpk_value_t *mpk_loads(mpk_arena_t *arena, const void *data, size_t n, const mpk_load_opts_t *opts,
                        size_t *used, mpk_error_t *err);

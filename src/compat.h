@@ -18,7 +18,7 @@
 
 /* Maps a Python 2 global name to Python 3 for loading (protocol < 3, fix_imports).
  * Inputs are counted strings (need not be NUL-terminated; may be NULL when the
- * length is 0). Returns 1 and sets *omod/*oname (static strings or the inputs) if a
+ * length is 0). Returns 1 and sets *omod, *oname (static strings or the inputs) if a
  * mapping applies, else 0. The outputs are always set: to the inputs when nothing
  * is renamed. A static output string is also NUL-terminated. */
 int mpk_compat_load(const char *mod, size_t modn, const char *name, size_t namen,

@@ -120,7 +120,7 @@ static void free_working(mpk_decoder_t *d)
     vm_free(d, d->stack, d->stack_cap * sizeof *d->stack);
     vm_free(d, d->marks, d->marks_cap * sizeof *d->marks);
     vm_free(d, d->memo, d->memo_cap * sizeof *d->memo);
-    vm_free(d, d->memo_set, (d->memo_cap + 7) / 8);
+    vm_free(d, d->memo_set, d->memo_set_bytes);
     vm_free(d, d->sparse_keys, d->sparse_cap * sizeof *d->sparse_keys);
     vm_free(d, d->sparse_vals, d->sparse_cap * sizeof *d->sparse_vals);
     vm_free(d, d->scratch, d->scratch_cap);
@@ -133,6 +133,7 @@ void mpk_decoder_destroy(mpk_decoder_t *d)
     d->stack = NULL; d->marks = NULL; d->memo = NULL; d->memo_set = NULL;
     d->sparse_keys = NULL; d->sparse_vals = NULL; d->scratch = NULL; d->text = NULL;
     d->stack_cap = d->marks_cap = d->memo_cap = d->sparse_cap = d->scratch_cap = d->text_cap = 0;
+    d->memo_set_bytes = 0;
 }
 
 void mpk_decoder_reset(mpk_decoder_t *d)
@@ -219,7 +220,7 @@ static size_t sparse_slot(const mpk_decoder_t *d, uint32_t key)
 {
     size_t mask = d->sparse_cap - 1, i = (key * 2654435761u) & mask;
     while (d->sparse_keys[i] != 0) {
-        if (d->sparse_keys[i] == key + 1) return i;
+        if (d->sparse_keys[i] == (uint64_t)key + 1) return i;
         i = (i + 1) & mask;
     }
     return i;
@@ -231,10 +232,10 @@ static mpk_err_t sparse_put(mpk_decoder_t *d, uint32_t key, mpk_obj_t o, int *ad
 {
     size_t i;
     if ((d->sparse_n + 1) * 2 > d->sparse_cap) {
-        uint32_t *ok = d->sparse_keys;
+        uint64_t *ok = d->sparse_keys;
         mpk_obj_t *ov = d->sparse_vals;
         size_t ocap = d->sparse_cap, ncap = ocap ? ocap * 2 : 16, j;
-        uint32_t *nk = NULL;
+        uint64_t *nk = NULL;
         mpk_obj_t *nv = NULL;
         TRY(vm_realloc(d, (void **)&nk, 0, ncap * sizeof *nk));
         if (vm_realloc(d, (void **)&nv, 0, ncap * sizeof *nv) != MPK_OK) {
@@ -246,7 +247,7 @@ static mpk_err_t sparse_put(mpk_decoder_t *d, uint32_t key, mpk_obj_t o, int *ad
         d->sparse_keys = nk; d->sparse_vals = nv; d->sparse_cap = ncap;
         for (j = 0; j < ocap; j++) {
             if (ok[j]) {
-                size_t s = sparse_slot(d, ok[j] - 1);
+                size_t s = sparse_slot(d, (uint32_t)(ok[j] - 1));
                 nk[s] = ok[j];
                 nv[s] = ov[j];
             }
@@ -256,7 +257,7 @@ static mpk_err_t sparse_put(mpk_decoder_t *d, uint32_t key, mpk_obj_t o, int *ad
     }
     i = sparse_slot(d, key);
     *added = d->sparse_keys[i] == 0;
-    d->sparse_keys[i] = key + 1;
+    d->sparse_keys[i] = (uint64_t)key + 1;
     d->sparse_vals[i] = o;
     if (*added) d->sparse_n++;
     return MPK_OK;
@@ -274,11 +275,15 @@ static mpk_err_t memo_put(mpk_decoder_t *d, uint64_t key)
     if (key < d->memo_cap || key <= 2 * (uint64_t)d->memo_count + 64) {
         size_t k = (size_t)key;
         if (k >= d->memo_cap) {
-            size_t old = d->memo_cap, oldb = (old + 7) / 8, ncap = old ? old : 64, newb;
+            size_t old = d->memo_cap, ncap = old ? old : 64, newb;
             while (ncap <= k) ncap *= 2;
             newb = (ncap + 7) / 8;
-            TRY(vm_realloc(d, (void **)&d->memo_set, oldb, newb));
-            memset(d->memo_set + oldb, 0, newb - oldb);
+            /* the bitmap may end up larger than memo_cap needs if the second step fails */
+            if (newb > d->memo_set_bytes) {
+                TRY(vm_realloc(d, (void **)&d->memo_set, d->memo_set_bytes, newb));
+                memset(d->memo_set + d->memo_set_bytes, 0, newb - d->memo_set_bytes);
+                d->memo_set_bytes = newb;
+            }
             TRY(vm_realloc(d, (void **)&d->memo, old * sizeof *d->memo, ncap * sizeof *d->memo));
             d->memo_cap = ncap;
         }

@@ -598,14 +598,18 @@ mpk_value_t *mpk_loads(mpk_arena_t *arena, const void *data, size_t n, const mpk
     mpk_load_opts_t def;
     mpk_status_t st;
     mpk_value_t *result = NULL;
+    uint64_t old_limit = arena->limit;
     if (!opts) { mpk_load_opts_default(&def); opts = &def; }
     mpk_value_ctx_init(&vc, arena, &d, opts->nbuffers);
     /* the VM's working memory shares the arena's allocator and limit */
     mpk_decoder_init(&d, &mpk_value_host, &vc, &arena->alloc, &opts->dec);
+    /* the graph may grow by max_alloc too */
+    if (arena->limit - arena->used > d.opts.limits.max_alloc) arena->limit = arena->used + d.opts.limits.max_alloc;
     st = mpk_decoder_feed(&d, data, n, 1, used);
     if (st == MPK_NEED_MORE) st = mpk_decoder_finish(&d);
     if (st == MPK_DONE) result = (mpk_value_t *)mpk_decoder_result(&d);
     if (err) *err = d.err;
     mpk_decoder_destroy(&d);
+    arena->limit = old_limit;
     return result;
 }
