@@ -345,13 +345,11 @@ void mpk_write_global(mpk_writer_t *w, const char *module, const char *name);
 void mpk_write_global_n(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn);
 /* For encoders that track object identity (protocol >= 4): begin, write the
  * module and name str objects (or GETs of them), end: STACK_GLOBAL, memoized and
- * remembered by name. The name helpers find names written before (-1 if none)
- * and record the last str written as a name. */
+ * remembered by name. mpk_writer_global_key gives the memo key of a global
+ * written before (-1 if none). */
 void mpk_write_global_begin(mpk_writer_t *w);
 void mpk_write_global_end(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn);
 int64_t mpk_writer_global_key(const mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn);
-int64_t mpk_writer_name_key(const mpk_writer_t *w, const char *s, size_t n);
-void mpk_writer_note_name(mpk_writer_t *w, const char *s, size_t n);
 
 /* Containers: begin with the item count, write the items (dict: key, value,
  * key, value...), then end. */

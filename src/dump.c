@@ -226,22 +226,19 @@ static void encode_call(enc_t *e, const mpk_value_t *v, uint32_t depth)
     mpk_write_call_end(&e->w);
 }
 
-/* A module or qualified name string of a global: by identity as CPython does, and
- * shared with the names the writer itself writes (its own builtins globals). */
+/* A module or qualified name string of a global: by identity, as CPython does
+ * (whether two globals share a module string depends on how their __module__ was
+ * made, which the decoded graph records and a name does not). */
 static void encode_name(enc_t *e, const mpk_value_t *s)
 {
     ident_t *id = ident_get(e, s);
-    int64_t key = mpk_writer_name_key(&e->w, (const char *)s->u.s.p, s->u.s.n);
-    if (id && id->memo >= 0) key = id->memo;
-    if (key >= 0) {
-        mpk_write_memo_get(&e->w, (uint32_t)key);
-    } else {
-        mpk_writer_share_next(&e->w);
-        mpk_write_str(&e->w, (const char *)s->u.s.p, s->u.s.n);
-        mpk_writer_note_name(&e->w, (const char *)s->u.s.p, s->u.s.n);
-        key = mpk_writer_last_memo(&e->w);
+    if (id && id->memo >= 0) {
+        mpk_write_memo_get(&e->w, (uint32_t)id->memo);
+        return;
     }
-    if (key >= 0 && (id = ident_add(e, s)) != NULL) id->memo = key;
+    mpk_writer_share_next(&e->w);
+    mpk_write_str(&e->w, (const char *)s->u.s.p, s->u.s.n);
+    remember(e, s);
 }
 
 static void encode_global(enc_t *e, const mpk_value_t *v)

@@ -301,6 +301,19 @@ static void batch_item(mpk_writer_t *w, struct mpk_wframe *f, uint8_t one, uint8
     }
 }
 
+/* The do-while batches of CPython's exact dict and set loops: after a full batch
+ * another one is opened even when no item is left (an empty MARK ... pair). */
+static void loop_batch_item(mpk_writer_t *w, struct mpk_wframe *f, uint8_t many)
+{
+    if (++f->done > f->n) { WFAIL(w, MPK_ERR_ARG, "more items than declared"); return; }
+    if (f->done % BATCH == 0) {
+        put1(w, many);
+        put1(w, OP_MARK);
+    } else if (f->done == f->n) {
+        put1(w, many);
+    }
+}
+
 static void notify_parent(mpk_writer_t *w)
 {
     struct mpk_wframe *f = cur(w);
@@ -312,17 +325,12 @@ static void notify_parent(mpk_writer_t *w)
     case K_DICT: case K_DICT_ITER:
         /* keys and values alternate; a pair completes on the value */
         f->half ^= 1;
-        if (!f->half) batch_item(w, f, OP_SETITEM, OP_SETITEMS);
+        if (f->half) break;
+        if (f->kind == K_DICT && w->proto > 0 && f->n > 1) loop_batch_item(w, f, OP_SETITEMS);
+        else batch_item(w, f, OP_SETITEM, OP_SETITEMS);
         break;
     case K_SET:
-        if (++f->done > f->n) { WFAIL(w, MPK_ERR_ARG, "more items than declared"); break; }
-        if (f->done % BATCH == 0) {
-            /* CPython's loop opens another batch after a full one, even if empty */
-            put1(w, OP_ADDITEMS);
-            put1(w, OP_MARK);
-        } else if (f->done == f->n) {
-            put1(w, OP_ADDITEMS);
-        }
+        loop_batch_item(w, f, OP_ADDITEMS);
         break;
     case K_FROZENSET: case K_TUPLE:
         if (++f->done > f->n) WFAIL(w, MPK_ERR_ARG, "more items than declared");
@@ -332,12 +340,12 @@ static void notify_parent(mpk_writer_t *w)
     }
 }
 
+/* CPython checks the frame at the start of every save(): before each object and
+ * each object a reduction saves on the way. */
+static void obj_start(mpk_writer_t *w) { boundary(w); }
+
 /* Called after every complete object. */
-static void obj_done(mpk_writer_t *w)
-{
-    boundary(w);
-    notify_parent(w);
-}
+static void obj_done(mpk_writer_t *w) { notify_parent(w); }
 
 static int end_frame(mpk_writer_t *w, int kind, struct mpk_wframe *out)
 {
@@ -363,8 +371,8 @@ static void begin_list_like(mpk_writer_t *w, int kind, size_t n, int share)
     if (f) batch_open(w, f);
 }
 
-void mpk_write_list_begin(mpk_writer_t *w, size_t n) { begin_list_like(w, K_LIST, n, take_share(w)); }
-void mpk_write_dict_begin(mpk_writer_t *w, size_t n) { begin_list_like(w, K_DICT, n, take_share(w)); }
+void mpk_write_list_begin(mpk_writer_t *w, size_t n) { obj_start(w); begin_list_like(w, K_LIST, n, take_share(w)); }
+void mpk_write_dict_begin(mpk_writer_t *w, size_t n) { obj_start(w); begin_list_like(w, K_DICT, n, take_share(w)); }
 
 void mpk_write_list_end(mpk_writer_t *w)
 {
@@ -375,12 +383,15 @@ void mpk_write_list_end(mpk_writer_t *w)
 void mpk_write_dict_end(mpk_writer_t *w)
 {
     struct mpk_wframe f;
-    if (end_frame(w, K_DICT, &f)) obj_done(w);
+    if (!end_frame(w, K_DICT, &f)) return;
+    if (w->proto > 0 && f.n > 1 && f.n % BATCH == 0) put1(w, OP_SETITEMS);
+    obj_done(w);
 }
 
 void mpk_write_tuple_begin(mpk_writer_t *w, size_t n)
 {
     int share = take_share(w);
+    obj_start(w);
     if (n > 0 && !(w->proto >= 2 && n <= 3)) put1(w, OP_MARK);
     push_frame(w, K_TUPLE, n, share);
 }
@@ -415,15 +426,19 @@ void mpk_write_tuple_end_recursive(mpk_writer_t *w, uint32_t key)
 }
 
 static void write_global_names(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn);
+static void write_global_level(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn, int levels);
+static void write_interned_str(mpk_writer_t *w, const char *s, size_t n);
 
 /* Before protocol 4, sets are builtins.set(list) reductions; the list and its
  * argument tuple are fresh objects that get memo keys of their own. */
 static void begin_set_emulated(mpk_writer_t *w, const char *name, size_t n, int share)
 {
+    obj_start(w);
     write_global_names(w, "builtins", 8, name, strlen(name));
-    boundary(w);
+    obj_start(w);                       /* the argument tuple */
     if (w->proto < 2) put1(w, OP_MARK);
     if (!push_frame(w, K_SET_EMU, 0, share)) return;
+    obj_start(w);                       /* the list in it */
     begin_list_like(w, K_LIST, n, 0);
 }
 
@@ -431,11 +446,9 @@ static void end_set_emulated(mpk_writer_t *w)
 {
     struct mpk_wframe f;
     if (!end_frame(w, K_LIST, &f)) return;
-    boundary(w);
     if (!end_frame(w, K_SET_EMU, &f)) return;
     put1(w, w->proto >= 2 ? OP_TUPLE1 : OP_TUPLE);
     memoize(w, 0);
-    boundary(w);
     put1(w, OP_REDUCE);
     memoize(w, f.share);
     obj_done(w);
@@ -445,6 +458,7 @@ void mpk_write_set_begin(mpk_writer_t *w, size_t n)
 {
     int share = take_share(w);
     struct mpk_wframe *f;
+    obj_start(w);
     if (w->proto < 4) { begin_set_emulated(w, "set", n, share); return; }
     put1(w, OP_EMPTY_SET);
     memoize(w, share);
@@ -464,6 +478,7 @@ void mpk_write_set_end(mpk_writer_t *w)
 void mpk_write_frozenset_begin(mpk_writer_t *w, size_t n)
 {
     int share = take_share(w);
+    obj_start(w);
     if (w->proto < 4) { begin_set_emulated(w, "frozenset", n, share); return; }
     put1(w, OP_MARK);
     push_frame(w, K_FROZENSET, n, share);
@@ -505,7 +520,7 @@ void mpk_write_dictitems_end(mpk_writer_t *w)
 
 /* ------------------------------------------------------------ calls */
 
-void mpk_write_call_begin(mpk_writer_t *w) { push_frame(w, K_CALL, 0, take_share(w)); }
+void mpk_write_call_begin(mpk_writer_t *w) { obj_start(w); push_frame(w, K_CALL, 0, take_share(w)); }
 
 void mpk_write_call(mpk_writer_t *w, mpk_call_t kind)
 {
@@ -540,7 +555,7 @@ void mpk_write_call_end_recursive(mpk_writer_t *w, uint32_t key)
 
 void mpk_write_build(mpk_writer_t *w) { put1(w, OP_BUILD); }
 
-void mpk_write_persid_begin(mpk_writer_t *w) { push_frame(w, K_PERSID, 0, 0); }
+void mpk_write_persid_begin(mpk_writer_t *w) { obj_start(w); push_frame(w, K_PERSID, 0, 0); }
 
 void mpk_write_persid_end(mpk_writer_t *w)
 {
@@ -554,6 +569,7 @@ void mpk_write_persid_end(mpk_writer_t *w)
 void mpk_write_persid_text(mpk_writer_t *w, const char *pid, size_t n)
 {
     size_t i;
+    obj_start(w);
     for (i = 0; i < n; i++)
         if ((pid[i] & 0x80) || pid[i] == '\n') { WFAIL(w, MPK_ERR_ARG, "persistent id text must be ASCII without newline"); return; }
     put1(w, OP_PERSID);
@@ -565,6 +581,7 @@ void mpk_write_persid_text(mpk_writer_t *w, const char *pid, size_t n)
 void mpk_write_ext(mpk_writer_t *w, uint32_t code)
 {
     uint8_t b[5];
+    obj_start(w);
     if (w->proto < 2) { WFAIL(w, MPK_ERR_ARG, "extension codes need protocol 2"); return; }
     if (code == 0 || code > 0x7fffffffu) { WFAIL(w, MPK_ERR_ARG, "extension code out of range"); return; }
     if (code <= 0xff) { b[0] = OP_EXT1; b[1] = (uint8_t)code; put(w, b, 2); }
@@ -575,6 +592,7 @@ void mpk_write_ext(mpk_writer_t *w, uint32_t code)
 
 void mpk_write_next_buffer(mpk_writer_t *w, int readonly)
 {
+    obj_start(w);
     if (w->proto < 5) { WFAIL(w, MPK_ERR_ARG, "out-of-band buffers need protocol 5"); return; }
     put1(w, OP_NEXT_BUFFER);
     if (readonly) put1(w, OP_READONLY_BUFFER);
@@ -583,16 +601,18 @@ void mpk_write_next_buffer(mpk_writer_t *w, int readonly)
 
 void mpk_write_memo_get(mpk_writer_t *w, uint32_t key)
 {
+    obj_start(w);
     put_get(w, key);
     obj_done(w);
 }
 
 /* ------------------------------------------------------------ atoms */
 
-void mpk_write_none(mpk_writer_t *w) { put1(w, OP_NONE); obj_done(w); }
+void mpk_write_none(mpk_writer_t *w) { obj_start(w); put1(w, OP_NONE); obj_done(w); }
 
 void mpk_write_bool(mpk_writer_t *w, int value)
 {
+    obj_start(w);
     if (w->proto >= 2) put1(w, value ? OP_NEWTRUE : OP_NEWFALSE);
     else put(w, value ? "I01\n" : "I00\n", 4);
     obj_done(w);
@@ -616,13 +636,14 @@ static void write_int_atom(mpk_writer_t *w, int64_t v)
     }
 }
 
-void mpk_write_int(mpk_writer_t *w, int64_t v) { write_int_atom(w, v); obj_done(w); }
+void mpk_write_int(mpk_writer_t *w, int64_t v) { obj_start(w); write_int_atom(w, v); obj_done(w); }
 
 void mpk_write_bigint(mpk_writer_t *w, const uint8_t *le, size_t n)
 {
     int64_t v;
     size_t m = mpk_le_minimal(le, n);
     if (mpk_le_to_int(le, m, &v)) { mpk_write_int(w, v); return; }
+    obj_start(w);
     if (w->proto >= 2) {
         uint8_t hdr[5];
         if (m < 256) { hdr[0] = OP_LONG1; hdr[1] = (uint8_t)m; put(w, hdr, 2); }
@@ -654,6 +675,7 @@ void mpk_write_bigint(mpk_writer_t *w, const uint8_t *le, size_t n)
 
 void mpk_write_float(mpk_writer_t *w, double value)
 {
+    obj_start(w);
     if (w->proto >= 1) {
         uint8_t b[9];
         b[0] = OP_BINFLOAT;
@@ -755,6 +777,7 @@ static void write_text(mpk_writer_t *w, const uint8_t *p, size_t n, int latin1)
 void mpk_write_str(mpk_writer_t *w, const char *utf8, size_t n)
 {
     if (!mpk_utf8_valid((const uint8_t *)utf8, n)) { WFAIL(w, MPK_ERR_ARG, "string is not UTF-8"); return; }
+    obj_start(w);
     write_text(w, (const uint8_t *)utf8, n, 0);
     obj_done(w);
 }
@@ -763,28 +786,56 @@ void mpk_write_str(mpk_writer_t *w, const char *utf8, size_t n)
 static void write_interned_str(mpk_writer_t *w, const char *s, size_t n)
 {
     int i = name_find(w, 1, s, n, "", 0);
-    if (i >= 0) { put_get(w, w->names[i].memo); boundary(w); return; }
+    obj_start(w);
+    if (i >= 0) { put_get(w, w->names[i].memo); return; }
     w->share_next = 1;  /* the name may be reused: keep it in the memo even when compact */
     write_text(w, (const uint8_t *)s, n, 0);
     name_add(w, 1, s, n, "", 0);
-    boundary(w);
 }
 
-/* A global, as a sub-object (no parent notification). */
-static void write_global_names(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
+static const char *last_dot(const char *s, size_t n)
+{
+    while (n--) if (s[n] == '.') return s + n;
+    return NULL;
+}
+
+/* A nested name (Outer.Inner) before protocol 4, which has no way to spell it:
+ * getattr(<Outer>, 'Inner'), as CPython writes it; the parent is a global too. */
+static void write_nested_global(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn,
+                                const char *dot, int levels)
+{
+    size_t pn = (size_t)(dot - name);
+    write_global_names(w, "builtins", 8, "getattr", 7);
+    obj_start(w);                               /* the argument tuple */
+    if (w->proto < 2) put1(w, OP_MARK);
+    obj_start(w);
+    write_global_level(w, module, mn, name, pn, levels + 1);
+    write_interned_str(w, dot + 1, nn - pn - 1);
+    put1(w, w->proto >= 2 ? OP_TUPLE2 : OP_TUPLE);
+    memoize(w, 0);
+    put1(w, OP_REDUCE);
+}
+
+/* A global, as a sub-object (no parent notification): a GET when it was written
+ * before, else GLOBAL or STACK_GLOBAL; memoized and remembered by name. */
+static void write_global_level(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn, int levels)
 {
     int i = name_find(w, 0, module, mn, name, nn);
+    const char *dot = w->proto < 4 ? last_dot(name, nn) : NULL;
     if (i >= 0) { put_get(w, w->names[i].memo); w->last_memo = w->names[i].memo; return; }
+    if (levels > 32) { WFAIL(w, MPK_ERR_LIMIT, "global name nested too deeply"); return; }
     if (w->proto >= 4) {
         write_interned_str(w, module, mn);
         write_interned_str(w, name, nn);
         put1(w, OP_STACK_GLOBAL);
+    } else if (dot) {
+        write_nested_global(w, module, mn, name, nn, dot, levels);
     } else {
         const char *m = module, *nm = name;
         size_t ml = mn, nl = nn;
         if (w->proto < 3 && !(w->flags & MPK_WRITE_NO_FIX_IMPORTS))
             mpk_compat_dump(module, mn, name, nn, &m, &ml, &nm, &nl);
-        if (memchr(m, '\n', ml) || memchr(nm, '\n', nl)) {
+        if ((ml && memchr(m, '\n', ml)) || (nl && memchr(nm, '\n', nl))) {
             WFAIL(w, MPK_ERR_ARG, "a global name with a newline cannot be written");
             return;
         }
@@ -799,10 +850,9 @@ static void write_global_names(mpk_writer_t *w, const char *module, size_t mn, c
     name_add(w, 0, module, mn, name, nn);
 }
 
-int64_t mpk_writer_name_key(const mpk_writer_t *w, const char *s, size_t n)
+static void write_global_names(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
 {
-    int i = name_find(w, 1, s, n, "", 0);
-    return i < 0 ? -1 : (int64_t)w->names[i].memo;
+    write_global_level(w, module, mn, name, nn, 0);
 }
 
 int64_t mpk_writer_global_key(const mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
@@ -811,15 +861,11 @@ int64_t mpk_writer_global_key(const mpk_writer_t *w, const char *module, size_t 
     return i < 0 ? -1 : (int64_t)w->names[i].memo;
 }
 
-void mpk_writer_note_name(mpk_writer_t *w, const char *s, size_t n)
-{
-    if (name_find(w, 1, s, n, "", 0) < 0) name_add(w, 1, s, n, "", 0);
-}
-
 void mpk_write_global_begin(mpk_writer_t *w)
 {
     if (w->proto < 4) { WFAIL(w, MPK_ERR_ARG, "STACK_GLOBAL needs protocol 4"); return; }
     take_share(w);
+    obj_start(w);
     push_frame(w, K_GLOBAL, 0, 0);
 }
 
@@ -841,6 +887,7 @@ void mpk_write_global(mpk_writer_t *w, const char *module, const char *name)
 void mpk_write_global_n(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
 {
     take_share(w);
+    obj_start(w);
     write_global_names(w, module, mn, name, nn);
     obj_done(w);
 }
@@ -849,22 +896,21 @@ void mpk_write_global_n(mpk_writer_t *w, const char *module, size_t mn, const ch
  * empty; each part memoized as CPython's save_reduce does. */
 static void write_bytes_emulated(mpk_writer_t *w, const uint8_t *p, size_t n, int share)
 {
+    obj_start(w);
     if (n == 0) {
         write_global_names(w, "builtins", 8, "bytes", 5);
-        boundary(w);
+        obj_start(w);
         if (w->proto == 0) put(w, "(t", 2);
         else put1(w, OP_EMPTY_TUPLE);
-        boundary(w);
     } else {
         write_global_names(w, "_codecs", 7, "encode", 6);
-        boundary(w);
+        obj_start(w);
         if (w->proto < 2) put1(w, OP_MARK);
+        obj_start(w);
         write_text(w, p, n, 1);
-        boundary(w);
         write_interned_str(w, "latin1", 6);
         put1(w, w->proto >= 2 ? OP_TUPLE2 : OP_TUPLE);
         memoize(w, 0);
-        boundary(w);
     }
     put1(w, OP_REDUCE);
     memoize(w, share);
@@ -885,7 +931,9 @@ static void write_bytes_atom(mpk_writer_t *w, const uint8_t *p, size_t n, int sh
 
 void mpk_write_bytes(mpk_writer_t *w, const void *p, size_t n)
 {
-    write_bytes_atom(w, (const uint8_t *)p, n, take_share(w));
+    int share = take_share(w);
+    obj_start(w);
+    write_bytes_atom(w, (const uint8_t *)p, n, share);
     obj_done(w);
 }
 
@@ -894,6 +942,7 @@ void mpk_write_bytes(mpk_writer_t *w, const void *p, size_t n)
 void mpk_write_bytearray(mpk_writer_t *w, const void *p, size_t n)
 {
     int share = take_share(w);
+    obj_start(w);
     if (w->proto >= 5) {
         uint8_t hdr[9];
         hdr[0] = OP_BYTEARRAY8;
@@ -901,19 +950,19 @@ void mpk_write_bytearray(mpk_writer_t *w, const void *p, size_t n)
         put_payload(w, hdr, 9, p, n);
         memoize(w, share);
     } else {
+        obj_start(w);
         write_global_names(w, "builtins", 8, "bytearray", 9);
-        boundary(w);
+        obj_start(w);
         if (n == 0) {
             if (w->proto == 0) put(w, "(t", 2);
             else put1(w, OP_EMPTY_TUPLE);
         } else {
             if (w->proto < 2) put1(w, OP_MARK);
+            obj_start(w);
             write_bytes_atom(w, (const uint8_t *)p, n, 0);
-            boundary(w);
             put1(w, w->proto >= 2 ? OP_TUPLE1 : OP_TUPLE);
             memoize(w, 0);
         }
-        boundary(w);
         put1(w, OP_REDUCE);
         memoize(w, share);
     }

@@ -124,7 +124,7 @@ static void test_errors(void)
 {
     EXPECT_ERR("", MPK_ERR_TRUNCATED, 0, -1);
     EXPECT_ERR("\x80\x04]", MPK_ERR_TRUNCATED, 3, -1);
-    EXPECT_ERR("\x80\x04X\x05\x00\x00\x00ab", MPK_ERR_TRUNCATED, 2, 'X');
+    EXPECT_ERR("\x80\x04X\x05\x00\x00\x00" "ab", MPK_ERR_TRUNCATED, 2, 'X');
     EXPECT_ERR("]q\x00h\x05.", MPK_ERR_MEMO, 3, 'h');
     EXPECT_ERR("N\xff.", MPK_ERR_BAD_OPCODE, 1, 0xff);
     EXPECT_ERR("a.", MPK_ERR_STACK, 0, 'a');
@@ -132,7 +132,7 @@ static void test_errors(void)
     EXPECT_ERR(".", MPK_ERR_STOP, 0, '.');
     EXPECT_ERR("(N.", MPK_ERR_STOP, 2, '.');
     EXPECT_ERR("Nt.", MPK_ERR_MARK, 1, 't');
-    EXPECT_ERR("(N\x85.", MPK_ERR_STACK, 2, 0x85);     /* TUPLE1 cannot reach below the mark */
+    EXPECT_ERR("N(\x85.", MPK_ERR_STACK, 2, 0x85);     /* TUPLE1 cannot reach below the mark */
     EXPECT_ERR("\x80\x06N.", MPK_ERR_PROTOCOL, 0, 0x80);
     EXPECT_ERR("X\x02\x00\x00\x00\xc3(.", MPK_ERR_ENCODING, 0, 'X');
     EXPECT_ERR("S'abc\n.", MPK_ERR_MALFORMED, 0, 'S');
@@ -142,7 +142,7 @@ static void test_errors(void)
     EXPECT_ERR("Fx\n.", MPK_ERR_MALFORMED, 0, 'F');
     EXPECT_ERR("T\xff\xff\xff\xff.", MPK_ERR_MALFORMED, 0, 'T');
     EXPECT_ERR("\x82\x00.", MPK_ERR_MALFORMED, 0, 0x82);
-    EXPECT_ERR("(NNd.", MPK_ERR_STACK, 3, 'd');
+    EXPECT_ERR("(Nd.", MPK_ERR_STACK, 2, 'd');
     EXPECT_ERR("}(Nu.", MPK_ERR_STACK, 3, 'u');
     EXPECT_ERR("NN\x93.", MPK_ERR_STACK, 2, 0x93);
     EXPECT_ERR("NNR.", MPK_ERR_STACK, 2, 'R');          /* args must be a tuple */
