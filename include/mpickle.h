@@ -363,6 +363,10 @@ void mpk_write_set_begin(mpk_writer_t *w, size_t n);
 void mpk_write_set_end(mpk_writer_t *w);
 void mpk_write_frozenset_begin(mpk_writer_t *w, size_t n);
 void mpk_write_frozenset_end(mpk_writer_t *w);
+/* Instead of mpk_write_frozenset_end (or mpk_write_set_end before protocol 4,
+ * where a set is a call): the set was memoized while its items were written (it
+ * is reachable from them); drops the new one and GETs key, as CPython does. */
+void mpk_write_set_end_recursive(mpk_writer_t *w, uint32_t key);
 
 /* An object made by a call, as CPython's save_reduce writes it:
  *   mpk_write_call_begin; callable (or class); args tuple [; kwargs dict];

@@ -12,11 +12,14 @@ typedef struct ident {
     const mpk_value_t *node;
     int64_t memo;
     uint32_t refs;
+    uint32_t on_path;   /* compact pre-pass: the node is being walked (a cycle runs through it) */
 } ident_t;
 
 typedef struct enc {
     mpk_writer_t w;
     const mpk_alloc_t *alloc;
+    const mpk_value_t **path;   /* compact pre-pass: the nodes being walked, outermost first */
+    uint32_t path_len;
     ident_t *map;
     size_t cap, n;
     uint32_t max_depth;
@@ -87,11 +90,24 @@ static int memoizable(const mpk_value_t *v)
 /* ------------------------------------------------------------ compact: count references */
 
 static void count_refs(enc_t *e, const mpk_value_t *v, uint32_t depth);
+static void count_children(enc_t *e, const mpk_value_t *v, uint32_t depth);
 
 static void count_all(enc_t *e, mpk_value_t *const *items, size_t n, uint32_t depth)
 {
     size_t i;
     for (i = 0; i < n && !e->w.err.code; i++) count_refs(e, items[i], depth);
+}
+
+/* A cycle back to `v`: every node on the path from v down is written again before
+ * it is finished unless memoized, so all of them count as shared. */
+static void mark_cycle(enc_t *e, const mpk_value_t *v)
+{
+    uint32_t i = e->path_len;
+    while (i-- > 0) {
+        ident_t *id = ident_get(e, e->path[i]);
+        if (id && id->refs < 2) id->refs = 2;
+        if (e->path[i] == v) break;
+    }
 }
 
 static void count_refs(enc_t *e, const mpk_value_t *v, uint32_t depth)
@@ -100,7 +116,18 @@ static void count_refs(enc_t *e, const mpk_value_t *v, uint32_t depth)
     if (!v || !memoizable(v) || e->w.err.code) return;
     if (depth > e->max_depth) { enc_fail(e, MPK_ERR_LIMIT, MPK_MSG("nesting limit (max_depth) exceeded")); return; }
     id = ident_add(e, v);
-    if (!id || id->refs++ > 0) return;
+    if (!id) return;
+    if (id->on_path) mark_cycle(e, v);
+    if (id->refs++ > 0) return;
+    id->on_path = 1;
+    e->path[e->path_len++] = v;
+    count_children(e, v, depth);
+    e->path_len--;
+    if ((id = ident_get(e, v)) != NULL) id->on_path = 0;   /* the map may have moved */
+}
+
+static void count_children(enc_t *e, const mpk_value_t *v, uint32_t depth)
+{
     if (v->call) {
         const mpk_call_info_t *c = v->call;
         count_refs(e, c->callable, depth + 1);
@@ -257,16 +284,14 @@ static void encode_global(enc_t *e, const mpk_value_t *v)
     remember(e, v);
 }
 
-/* Types CPython writes as a call before some protocol: the kept call is used then. */
-static int use_call(const mpk_value_t *v, int proto)
+/* After a set's items: the set itself may have been reached through them. */
+static void end_set_like(enc_t *e, const mpk_value_t *v)
 {
-    if (!v->call) return 0;
-    switch (v->type) {
-    case MPK_SET: case MPK_FROZENSET: return proto < 4;
-    case MPK_BYTES: return proto < 3;
-    case MPK_BYTEARRAY: return proto < 5;
-    default: return 1;
-    }
+    ident_t *id = ident_get(e, v);
+    if (id && id->memo >= 0) mpk_write_set_end_recursive(&e->w, (uint32_t)id->memo);
+    else if (v->type == MPK_SET) mpk_write_set_end(&e->w);
+    else mpk_write_frozenset_end(&e->w);
+    remember(e, v);
 }
 
 static void encode_container(enc_t *e, const mpk_value_t *v, uint32_t depth)
@@ -290,14 +315,13 @@ static void encode_container(enc_t *e, const mpk_value_t *v, uint32_t depth)
         mpk_write_set_begin(&e->w, n);
         if (e->w.proto >= 4) remember(e, v);
         encode_all(e, v->u.seq.v, n, depth + 1);
-        mpk_write_set_end(&e->w);
-        if (e->w.proto < 4) remember(e, v);
+        if (e->w.proto >= 4) mpk_write_set_end(&e->w);
+        else end_set_like(e, v);
         break;
     case MPK_FROZENSET:
         mpk_write_frozenset_begin(&e->w, n);
         encode_all(e, v->u.seq.v, n, depth + 1);
-        mpk_write_frozenset_end(&e->w);
-        remember(e, v);
+        end_set_like(e, v);
         break;
     default: /* MPK_TUPLE */
         encode_tuple_items(e, v->u.seq.v, n, v, depth);
@@ -315,7 +339,14 @@ static void encode(enc_t *e, const mpk_value_t *v, uint32_t depth)
         mpk_write_memo_get(&e->w, (uint32_t)id->memo);
         return;
     }
-    if (use_call(v, e->w.proto)) { encode_call(e, v, depth); return; }
+    /* only objects are written as their call: the builtins CPython writes as calls
+     * in older protocols are rebuilt by the writer, which makes their argument
+     * list and tuple afresh, as CPython's __reduce__ does each time */
+    if (v->type == MPK_OBJECT) {
+        if (v->call) encode_call(e, v, depth);
+        else enc_fail(e, MPK_ERR_ARG, MPK_MSG("object node without a call"));
+        return;
+    }
     switch (v->type) {
     case MPK_NONE: mpk_write_none(&e->w); break;
     case MPK_BOOL: mpk_write_bool(&e->w, v->u.i != 0); break;
@@ -352,7 +383,7 @@ static void encode(enc_t *e, const mpk_value_t *v, uint32_t depth)
         break;
     case MPK_EXT: mpk_write_ext(&e->w, (uint32_t)v->u.i); break;
     case MPK_BUFFER: mpk_write_next_buffer(&e->w, v->u.buf.readonly); break;
-    case MPK_OBJECT: enc_fail(e, MPK_ERR_ARG, MPK_MSG("object node without a call")); break;
+
     default: encode_container(e, v, depth); break;
     }
 }
@@ -379,8 +410,12 @@ mpk_err_t mpk_dump(const mpk_value_t *v, const mpk_dump_opts_t *opts, const mpk_
     }
     mpk_writer_init(&e.w, opts->protocol, opts->flags, buf, cap, sink, sink_ctx, frames, 2 * e.max_depth + 8);
     if (e.compact) {
-        count_refs(&e, v, 0);
+        size_t psize = (size_t)(e.max_depth + 2) * sizeof *e.path;
+        e.path = (const mpk_value_t **)alloc->realloc(alloc->ctx, NULL, 0, psize);
+        if (!e.path) enc_fail(&e, MPK_ERR_NOMEM, MPK_MSG("out of memory"));
+        else count_refs(&e, v, 0);
         /* the counts stay; memo keys are assigned while encoding */
+        if (e.path && alloc->free) alloc->free(alloc->ctx, (void *)e.path, psize);
     }
     encode(&e, v, 0);
     rc = mpk_writer_finish(&e.w);

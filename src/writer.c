@@ -442,7 +442,9 @@ static void begin_set_emulated(mpk_writer_t *w, const char *name, size_t n, int 
     begin_list_like(w, K_LIST, n, 0);
 }
 
-static void end_set_emulated(mpk_writer_t *w)
+/* key >= 0: the set was reached through its own items and memoized meanwhile;
+ * CPython then drops the new one (POP) and fetches the memoized one. */
+static void end_set_emulated(mpk_writer_t *w, int64_t key)
 {
     struct mpk_wframe f;
     if (!end_frame(w, K_LIST, &f)) return;
@@ -450,7 +452,13 @@ static void end_set_emulated(mpk_writer_t *w)
     put1(w, w->proto >= 2 ? OP_TUPLE1 : OP_TUPLE);
     memoize(w, 0);
     put1(w, OP_REDUCE);
-    memoize(w, f.share);
+    if (key >= 0) {
+        put1(w, OP_POP);
+        put_get(w, (uint32_t)key);
+        w->last_memo = key;
+    } else {
+        memoize(w, f.share);
+    }
     obj_done(w);
 }
 
@@ -469,7 +477,7 @@ void mpk_write_set_begin(mpk_writer_t *w, size_t n)
 void mpk_write_set_end(mpk_writer_t *w)
 {
     struct mpk_wframe f;
-    if (w->proto < 4) { end_set_emulated(w); return; }
+    if (w->proto < 4) { end_set_emulated(w, -1); return; }
     if (!end_frame(w, K_SET, &f)) return;
     if (f.n && f.n % BATCH == 0) put1(w, OP_ADDITEMS);
     obj_done(w);
@@ -487,10 +495,21 @@ void mpk_write_frozenset_begin(mpk_writer_t *w, size_t n)
 void mpk_write_frozenset_end(mpk_writer_t *w)
 {
     struct mpk_wframe f;
-    if (w->proto < 4) { end_set_emulated(w); return; }
+    if (w->proto < 4) { end_set_emulated(w, -1); return; }
     if (!end_frame(w, K_FROZENSET, &f)) return;
     put1(w, OP_FROZENSET);
     memoize(w, f.share);
+    obj_done(w);
+}
+
+void mpk_write_set_end_recursive(mpk_writer_t *w, uint32_t key)
+{
+    struct mpk_wframe f;
+    if (w->proto < 4) { end_set_emulated(w, key); return; }
+    if (!end_frame(w, K_FROZENSET, &f)) return;
+    put1(w, OP_POP_MARK);
+    put_get(w, key);
+    w->last_memo = key;
     obj_done(w);
 }
 
