@@ -376,9 +376,15 @@ void mpk_write_set_end_recursive(mpk_writer_t *w, uint32_t key);
 void mpk_write_call_begin(mpk_writer_t *w);
 void mpk_write_call(mpk_writer_t *w, mpk_call_t kind);
 void mpk_write_call_end(mpk_writer_t *w);
-/* Instead of mpk_write_call: the object was reached through its own arguments;
- * drops them (POP) and GETs the memoized object (CPython's recursive reduce). */
-void mpk_write_call_end_recursive(mpk_writer_t *w, uint32_t key);
+/* Instead of mpk_write_call + end: the object was memoized while its arguments
+ * were written (it is reachable from them): the call opcode, then POP and a GET of
+ * key, as CPython's save_reduce does. */
+void mpk_write_call_end_recursive(mpk_writer_t *w, mpk_call_t kind, uint32_t key);
+/* Python 2 instances: call_begin, mpk_write_mark, then the class and arguments
+ * and mpk_write_call(OBJ) (protocols >= 1); or (any protocol) the arguments only
+ * and mpk_write_inst with the class name (INST). */
+void mpk_write_mark(mpk_writer_t *w);
+void mpk_write_inst(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn);
 /* Items of a reduced object (the 4th and 5th items of a reduce value): begin with
  * the count, write items (pairs for dictitems), end. Batches as CPython's iterator path. */
 void mpk_write_listitems_begin(mpk_writer_t *w, size_t n);

@@ -12,7 +12,8 @@ typedef struct ident {
     const mpk_value_t *node;
     int64_t memo;
     uint32_t refs;
-    uint32_t on_path;   /* compact pre-pass: the node is being walked (a cycle runs through it) */
+    uint16_t on_path;   /* compact pre-pass: the node is being walked (a cycle runs through it) */
+    uint16_t active;    /* the node is being encoded */
 } ident_t;
 
 typedef struct enc {
@@ -208,34 +209,81 @@ static void encode_newobj_fallback(enc_t *e, const mpk_call_info_t *c, uint32_t 
     }
 }
 
-static void encode_call(enc_t *e, const mpk_value_t *v, uint32_t depth)
+/* Nodes being encoded (a cycle re-enters them before they are finished). */
+static void set_active(enc_t *e, const mpk_value_t *v, uint32_t on)
 {
-    const mpk_call_info_t *c = v->call;
-    ident_t *id;
-    int proto = e->w.proto;
-    share_if_needed(e, v);
-    mpk_write_call_begin(&e->w);
-    if ((c->kind == MPK_CALL_NEWOBJ && proto >= 2) || (c->kind == MPK_CALL_NEWOBJ_EX && proto >= 4)) {
-        encode(e, c->callable, depth + 1);
-        encode(e, c->args, depth + 1);
-        if (c->kind == MPK_CALL_NEWOBJ_EX) encode(e, c->kwargs, depth + 1);
-    } else if (c->kind == MPK_CALL_NEWOBJ || c->kind == MPK_CALL_NEWOBJ_EX) {
-        encode_newobj_fallback(e, c, depth);
-    } else {
-        /* REDUCE, and Python 2's INST/OBJ, which call the class the same way */
-        encode(e, c->callable, depth + 1);
-        encode(e, c->args, depth + 1);
-    }
-    id = ident_get(e, v);
-    if (id && id->memo >= 0) {
-        /* the object was reached through its own arguments: CPython drops the
-         * call's operands and fetches the memoized object */
-        mpk_write_call_end_recursive(&e->w, (uint32_t)id->memo);
+    ident_t *id = ident_add(e, v);
+    if (id) id->active = on;
+}
+
+static int is_active(enc_t *e, const mpk_value_t *v)
+{
+    ident_t *id = ident_get(e, v);
+    return id && id->active;
+}
+
+/* A call's arguments written again while that call is still being written (a
+ * cycle through its own arguments): CPython's __reduce__ makes the argument tuple
+ * and containers like list(self) afresh each time, so unfinished containers are
+ * written as new ones, not as references to the unfinished originals. */
+static void encode_fresh(enc_t *e, const mpk_value_t *v, uint32_t depth)
+{
+    size_t i, n;
+    if (e->w.err.code) return;
+    if (depth > e->max_depth) { enc_fail(e, MPK_ERR_LIMIT, MPK_MSG("nesting limit (max_depth) exceeded")); return; }
+    if (v->call || !is_active(e, v) || (v->type != MPK_TUPLE && v->type != MPK_LIST && v->type != MPK_DICT)) {
+        encode(e, v, depth);
         return;
     }
-    mpk_write_call(&e->w, (c->kind == MPK_CALL_NEWOBJ && proto >= 2) ? MPK_CALL_NEWOBJ :
-                          (c->kind == MPK_CALL_NEWOBJ_EX && proto >= 4) ? MPK_CALL_NEWOBJ_EX : MPK_CALL_REDUCE);
-    remember(e, v);
+    n = v->u.seq.n;
+    if (v->type == MPK_TUPLE) mpk_write_tuple_begin(&e->w, n);
+    else if (v->type == MPK_LIST) mpk_write_list_begin(&e->w, n);
+    else mpk_write_dict_begin(&e->w, n / 2);
+    for (i = 0; i < n; i++) encode_fresh(e, v->u.seq.v[i], depth + 1);
+    if (v->type == MPK_TUPLE) mpk_write_tuple_end(&e->w);
+    else if (v->type == MPK_LIST) mpk_write_list_end(&e->w);
+    else mpk_write_dict_end(&e->w);
+}
+
+static mpk_call_t call_opcode(const mpk_call_info_t *c, int proto)
+{
+    if (c->kind == MPK_CALL_NEWOBJ && proto >= 2) return MPK_CALL_NEWOBJ;
+    if (c->kind == MPK_CALL_NEWOBJ_EX && proto >= 4) return MPK_CALL_NEWOBJ_EX;
+    if (c->kind == MPK_CALL_INST || c->kind == MPK_CALL_OBJ) {
+        if (proto >= 1) return MPK_CALL_OBJ;
+        if (c->callable->type == MPK_GLOBAL) return MPK_CALL_INST;
+    }
+    return MPK_CALL_REDUCE;
+}
+
+/* The callable and arguments, in the layout of the opcode that calls them. */
+static void encode_call_operands(enc_t *e, const mpk_call_info_t *c, mpk_call_t op, int fresh, uint32_t depth)
+{
+    size_t i;
+    if (op == MPK_CALL_OBJ || op == MPK_CALL_INST) {
+        /* Python 2 instances: MARK [class] args... OBJ, or MARK args... INST module name */
+        mpk_write_mark(&e->w);
+        if (op == MPK_CALL_OBJ) encode(e, c->callable, depth + 1);
+        for (i = 0; i < c->args->u.seq.n; i++) encode(e, c->args->u.seq.v[i], depth + 1);
+        if (op == MPK_CALL_INST) {
+            const mpk_value_t *g = c->callable;
+            mpk_write_inst(&e->w, (const char *)g->u.g.module->u.s.p, g->u.g.module->u.s.n,
+                           (const char *)g->u.g.name->u.s.p, g->u.g.name->u.s.n);
+        }
+        return;
+    }
+    if ((c->kind == MPK_CALL_NEWOBJ || c->kind == MPK_CALL_NEWOBJ_EX) && op == MPK_CALL_REDUCE) {
+        encode_newobj_fallback(e, c, depth);
+        return;
+    }
+    encode(e, c->callable, depth + 1);
+    if (fresh) encode_fresh(e, c->args, depth + 1);
+    else encode(e, c->args, depth + 1);
+    if (op == MPK_CALL_NEWOBJ_EX) encode(e, c->kwargs, depth + 1);
+}
+
+static void encode_call_items(enc_t *e, const mpk_call_info_t *c, uint32_t depth)
+{
     if (c->nlist) {
         mpk_write_listitems_begin(&e->w, c->nlist);
         encode_all(e, c->listitems, c->nlist, depth + 1);
@@ -250,7 +298,30 @@ static void encode_call(enc_t *e, const mpk_value_t *v, uint32_t depth)
         encode(e, c->state, depth + 1);
         mpk_write_build(&e->w);
     }
-    mpk_write_call_end(&e->w);
+}
+
+/* An object made by a call, as CPython's save_reduce writes it. */
+static void encode_call(enc_t *e, const mpk_value_t *v, uint32_t depth)
+{
+    const mpk_call_info_t *c = v->call;
+    mpk_call_t op = call_opcode(c, e->w.proto);
+    int fresh = is_active(e, v);
+    ident_t *id;
+    share_if_needed(e, v);
+    mpk_write_call_begin(&e->w);
+    set_active(e, v, 1);
+    encode_call_operands(e, c, op, fresh, depth);
+    id = ident_get(e, v);
+    if (id && id->memo >= 0) {
+        /* reached through its own arguments and memoized meanwhile */
+        mpk_write_call_end_recursive(&e->w, op, (uint32_t)id->memo);
+    } else {
+        if (op != MPK_CALL_INST) mpk_write_call(&e->w, op);
+        remember(e, v);
+        encode_call_items(e, c, depth);
+        mpk_write_call_end(&e->w);
+    }
+    if (!fresh) set_active(e, v, 0);
 }
 
 /* A module or qualified name string of a global: by identity, as CPython does
@@ -297,7 +368,9 @@ static void end_set_like(enc_t *e, const mpk_value_t *v)
 static void encode_container(enc_t *e, const mpk_value_t *v, uint32_t depth)
 {
     size_t n = v->u.seq.n;
+    int was_active = is_active(e, v);
     share_if_needed(e, v);
+    set_active(e, v, 1);
     switch (v->type) {
     case MPK_LIST:
         mpk_write_list_begin(&e->w, n);
@@ -327,6 +400,7 @@ static void encode_container(enc_t *e, const mpk_value_t *v, uint32_t depth)
         encode_tuple_items(e, v->u.seq.v, n, v, depth);
         break;
     }
+    if (!was_active) set_active(e, v, 0);
 }
 
 static void encode(enc_t *e, const mpk_value_t *v, uint32_t depth)

@@ -496,6 +496,13 @@ static void recognise(mpk_arena_t *a, mpk_value_t *v)
     }
 }
 
+/* Only names, results of calls and ids resolved by the reader can be callables;
+ * CPython would fail calling a None, a number, a string or a container. */
+static int may_be_callable(const mpk_value_t *v)
+{
+    return v->type == MPK_GLOBAL || v->type == MPK_OBJECT || v->type == MPK_EXT || v->type == MPK_PERSID;
+}
+
 static mpk_err_t h_call(void *c, mpk_call_t kind, mpk_obj_t callable, mpk_obj_t args, mpk_obj_t kwargs, mpk_obj_t *out)
 {
     mpk_arena_t *a = CTX(c)->arena;
@@ -506,6 +513,8 @@ static mpk_err_t h_call(void *c, mpk_call_t kind, mpk_obj_t callable, mpk_obj_t 
                                                 : MPK_MSG("NEWOBJ needs an argument tuple"));
     if (kwargs && ((mpk_value_t *)kwargs)->type != MPK_DICT)
         return wrong(c, MPK_MSG("NEWOBJ_EX needs keyword arguments in a dict"));
+    if (!may_be_callable((const mpk_value_t *)callable))
+        return wrong(c, MPK_MSG("the callable of a call is a plain value"));
     v = mpk_new(a, MPK_OBJECT);
     ci = v ? (mpk_call_info_t *)arena_alloc(a, sizeof *ci) : NULL;
     if (!ci) return NOMEM(c);

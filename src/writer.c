@@ -548,7 +548,7 @@ void mpk_write_call(mpk_writer_t *w, mpk_call_t kind)
     if (w->err.code) return;
     if (!f || f->kind != K_CALL) { WFAIL(w, MPK_ERR_ARG, "mpk_write_call outside call_begin/end"); return; }
     if ((kind == MPK_CALL_NEWOBJ && w->proto < 2) || (kind == MPK_CALL_NEWOBJ_EX && w->proto < 4) ||
-        kind == MPK_CALL_INST || kind == MPK_CALL_OBJ) {
+        kind == MPK_CALL_INST || (kind == MPK_CALL_OBJ && w->proto < 1)) {
         WFAIL(w, MPK_ERR_ARG, "this call opcode is not available in this protocol");
         return;
     }
@@ -562,14 +562,39 @@ void mpk_write_call_end(mpk_writer_t *w)
     if (end_frame(w, K_CALL, &f)) obj_done(w);
 }
 
-void mpk_write_call_end_recursive(mpk_writer_t *w, uint32_t key)
+void mpk_write_call_end_recursive(mpk_writer_t *w, mpk_call_t kind, uint32_t key)
 {
     struct mpk_wframe f;
+    static const uint8_t ops[] = {OP_REDUCE, OP_NEWOBJ, OP_NEWOBJ_EX, OP_INST, OP_OBJ};
     if (!end_frame(w, K_CALL, &f)) return;
+    if (kind != MPK_CALL_INST) put1(w, ops[kind]);
     put1(w, OP_POP);
     put_get(w, key);
     w->last_memo = key;
     obj_done(w);
+}
+
+void mpk_write_mark(mpk_writer_t *w) { put1(w, OP_MARK); }
+
+void mpk_write_inst(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
+{
+    struct mpk_wframe *f = cur(w);
+    const char *m = module, *nm = name;
+    size_t ml = mn, nl = nn;
+    if (w->err.code) return;
+    if (!f || f->kind != K_CALL) { WFAIL(w, MPK_ERR_ARG, "mpk_write_inst outside call_begin/end"); return; }
+    if (w->proto < 3 && !(w->flags & MPK_WRITE_NO_FIX_IMPORTS))
+        mpk_compat_dump(module, mn, name, nn, &m, &ml, &nm, &nl);
+    if ((ml && memchr(m, '\n', ml)) || (nl && memchr(nm, '\n', nl))) {
+        WFAIL(w, MPK_ERR_ARG, "a global name with a newline cannot be written");
+        return;
+    }
+    put1(w, OP_INST);
+    put(w, m, ml);
+    put1(w, '\n');
+    put(w, nm, nl);
+    put1(w, '\n');
+    memoize(w, f->share);
 }
 
 void mpk_write_build(mpk_writer_t *w) { put1(w, OP_BUILD); }
