@@ -428,6 +428,7 @@ void mpk_write_tuple_end_recursive(mpk_writer_t *w, uint32_t key)
 static void write_global_names(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn);
 static void write_global_level(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn, int levels);
 static void write_interned_str(mpk_writer_t *w, const char *s, size_t n);
+static void put_name_lines(mpk_writer_t *w, uint8_t op, const char *module, size_t mn, const char *name, size_t nn);
 
 /* Before protocol 4, sets are builtins.set(list) reductions; the list and its
  * argument tuple are fresh objects that get memo keys of their own. */
@@ -579,21 +580,9 @@ void mpk_write_mark(mpk_writer_t *w) { put1(w, OP_MARK); }
 void mpk_write_inst(mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
 {
     struct mpk_wframe *f = cur(w);
-    const char *m = module, *nm = name;
-    size_t ml = mn, nl = nn;
     if (w->err.code) return;
     if (!f || f->kind != K_CALL) { WFAIL(w, MPK_ERR_ARG, "mpk_write_inst outside call_begin/end"); return; }
-    if (w->proto < 3 && !(w->flags & MPK_WRITE_NO_FIX_IMPORTS))
-        mpk_compat_dump(module, mn, name, nn, &m, &ml, &nm, &nl);
-    if ((ml && memchr(m, '\n', ml)) || (nl && memchr(nm, '\n', nl))) {
-        WFAIL(w, MPK_ERR_ARG, "a global name with a newline cannot be written");
-        return;
-    }
-    put1(w, OP_INST);
-    put(w, m, ml);
-    put1(w, '\n');
-    put(w, nm, nl);
-    put1(w, '\n');
+    put_name_lines(w, OP_INST, module, mn, name, nn);
     memoize(w, f->share);
 }
 
@@ -837,6 +826,24 @@ static void write_interned_str(mpk_writer_t *w, const char *s, size_t n)
     name_add(w, 1, s, n, "", 0);
 }
 
+/* GLOBAL or INST: the opcode and two lines, with Python 2 names below protocol 3. */
+static void put_name_lines(mpk_writer_t *w, uint8_t op, const char *module, size_t mn, const char *name, size_t nn)
+{
+    const char *m = module, *nm = name;
+    size_t ml = mn, nl = nn;
+    if (w->proto < 3 && !(w->flags & MPK_WRITE_NO_FIX_IMPORTS))
+        mpk_compat_dump(module, mn, name, nn, &m, &ml, &nm, &nl);
+    if ((ml && memchr(m, '\n', ml)) || (nl && memchr(nm, '\n', nl))) {
+        WFAIL(w, MPK_ERR_ARG, "a global name with a newline cannot be written");
+        return;
+    }
+    put1(w, op);
+    put(w, m, ml);
+    put1(w, '\n');
+    put(w, nm, nl);
+    put1(w, '\n');
+}
+
 static const char *last_dot(const char *s, size_t n)
 {
     while (n--) if (s[n] == '.') return s + n;
@@ -875,19 +882,7 @@ static void write_global_level(mpk_writer_t *w, const char *module, size_t mn, c
     } else if (dot) {
         write_nested_global(w, module, mn, name, nn, dot, levels);
     } else {
-        const char *m = module, *nm = name;
-        size_t ml = mn, nl = nn;
-        if (w->proto < 3 && !(w->flags & MPK_WRITE_NO_FIX_IMPORTS))
-            mpk_compat_dump(module, mn, name, nn, &m, &ml, &nm, &nl);
-        if ((ml && memchr(m, '\n', ml)) || (nl && memchr(nm, '\n', nl))) {
-            WFAIL(w, MPK_ERR_ARG, "a global name with a newline cannot be written");
-            return;
-        }
-        put1(w, OP_GLOBAL);
-        put(w, m, ml);
-        put1(w, '\n');
-        put(w, nm, nl);
-        put1(w, '\n');
+        put_name_lines(w, OP_GLOBAL, module, mn, name, nn);
     }
     w->share_next = 1;
     memoize(w, take_share(w));
