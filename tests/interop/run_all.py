@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Runs every tests/interop/test_*.py with --mpickle PATH, shows each one's
+output, and sums their summary lines into `interop: N passed, M failed`.
+A script that exits non-zero without reporting a failure, or that prints no
+summary line, counts as one failure (it crashed).
+
+    python3 tests/interop/run_all.py --mpickle build/mpickle
+"""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+import time
+
+import harness
+
+# "<name>: N passed, M failed" with an optional ", K skipped", alone on its line.
+SUMMARY = re.compile(r'^(\S+): (\d+) passed, (\d+) failed(?:, (\d+) skipped)?$', re.M)
+
+
+def run_script(path, mpickle, timeout):
+    """Runs one script, echoing its output; returns (passed, failed, note)."""
+    start = time.time()
+    try:
+        proc = subprocess.run([sys.executable, path, '--mpickle', mpickle],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=timeout, env=harness.child_env())
+        output, rc = proc.stdout.decode('utf-8', 'replace'), proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        output, rc = (exc.stdout or b'').decode('utf-8', 'replace'), None
+    sys.stdout.write(output)
+    if output and not output.endswith('\n'):
+        sys.stdout.write('\n')
+    elapsed = time.time() - start
+    found = SUMMARY.findall(output)
+    if rc is None:
+        return 0, 1, 'timed out after %d s' % timeout
+    if not found:
+        return 0, 1, 'no summary line (exit status %d)' % rc
+    _, passed, failed, _ = found[-1]
+    passed, failed = int(passed), int(failed)
+    if rc != 0 and failed == 0:
+        return passed, 1, 'exit status %d with 0 failures reported' % rc
+    if rc == 0 and failed:
+        return passed, failed, 'reported failures but exited 0'
+    return passed, failed, 'exit status %d, %.1f s' % (rc, elapsed)
+
+
+def main():
+    def extra(ap):
+        ap.add_argument('--timeout', type=int, default=1200,
+                        help='seconds allowed to each script (default: %(default)s)')
+    args = harness.parse_args(__doc__.splitlines()[0], extra)
+    scripts = sorted(glob.glob(os.path.join(harness.HERE, 'test_*.py')))
+    total_passed = total_failed = 0
+    lines = []
+    for path in scripts:
+        name = os.path.basename(path)
+        print('=' * 20, name, '=' * 20, flush=True)
+        passed, failed, note = run_script(path, args.mpickle, args.timeout)
+        total_passed += passed
+        total_failed += failed
+        lines.append('  %-28s %6d passed %6d failed   (%s)' % (name, passed, failed, note))
+    print('=' * 60)
+    print('\n'.join(lines))
+    print(harness.summary('interop', total_passed, total_failed))
+    return 1 if total_failed or not scripts else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
