@@ -398,7 +398,8 @@ void mpk_write_build(mpk_writer_t *w);
 void mpk_write_persid_begin(mpk_writer_t *w);
 void mpk_write_persid_end(mpk_writer_t *w);
 void mpk_write_persid_text(mpk_writer_t *w, const char *pid, size_t n);
-/* Extension code (EXT1/2/4; protocols >= 2). */
+/* Extension code (EXT1/2/4). CPython writes them from protocol 2 on; below, it
+ * would write the registered name instead, which only the caller knows. */
 void mpk_write_ext(mpk_writer_t *w, uint32_t code);
 /* Protocol 5 out-of-band buffer: NEXT_BUFFER (+ READONLY_BUFFER). */
 void mpk_write_next_buffer(mpk_writer_t *w, int readonly);

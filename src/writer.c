@@ -615,7 +615,8 @@ void mpk_write_ext(mpk_writer_t *w, uint32_t code)
 {
     uint8_t b[5];
     obj_start(w);
-    if (w->proto < 2) { WFAIL(w, MPK_ERR_ARG, "extension codes need protocol 2"); return; }
+    /* EXT opcodes came with protocol 2, but every unpickler reads them in any
+     * protocol, and a code cannot be turned back into its name here */
     if (code == 0 || code > 0x7fffffffu) { WFAIL(w, MPK_ERR_ARG, "extension code out of range"); return; }
     if (code <= 0xff) { b[0] = OP_EXT1; b[1] = (uint8_t)code; put(w, b, 2); }
     else if (code <= 0xffff) { b[0] = OP_EXT2; b[1] = (uint8_t)code; b[2] = (uint8_t)(code >> 8); put(w, b, 3); }

@@ -411,6 +411,7 @@ def _add_large(c):
 def build_corpus():
     """All entries, in a fixed order."""
     c = _Corpus()
+    ct.register_extensions()
     for add in (_add_singletons, _add_ints, _add_floats, _add_strs, _add_bytes,
                 _add_misc_scalars, _add_tuples, _add_sized_containers, _add_dicts,
                 _add_nesting, _add_shared, _add_recursive, _add_instances, _add_large):

@@ -130,27 +130,26 @@ def module_function(x):
 
 
 class ExtOne:
-    """Registered as extension code 0x42 (EXT1 in protocols 2+)."""
+    """Registered as extension code 0x7e (EXT1 in protocols 2+)."""
 
 
 class ExtTwo:
-    """Registered as extension code 0x1234 (EXT2)."""
+    """Registered as extension code 0xbeef (EXT2)."""
 
 
 class ExtFour:
-    """Registered as extension code 0x12345678 (EXT4)."""
+    """Registered as extension code 0x7654321 (EXT4)."""
 
 
-_EXTENSIONS = ((ExtOne, 0x42), (ExtTwo, 0x1234), (ExtFour, 0x12345678))
+# Codes chosen apart from those other test scripts register for a while
+# (240, 0x1234, 0x12345678).
+_EXTENSIONS = ((ExtOne, 0x7e), (ExtTwo, 0xbeef), (ExtFour, 0x7654321))
 
 
 def register_extensions():
     """copyreg's registry is per process: every process that pickles or loads
-    these classes by code calls this (importing the module does)."""
+    these classes by code calls this (build_corpus and the stand-in do)."""
     for cls, code in _EXTENSIONS:
         key = (cls.__module__, cls.__qualname__)
         if copyreg._extension_registry.get(key) != code:
             copyreg.add_extension(cls.__module__, cls.__qualname__, code)
-
-
-register_extensions()

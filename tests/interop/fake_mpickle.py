@@ -86,6 +86,11 @@ def load(data):
 def recode(data, opts):
     if not data:
         raise EOFError('empty input')
+    # The corpus registers copyreg extension codes; a process that loads
+    # them must have the same registry.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import corpus_types
+    corpus_types.register_extensions()
     obj = load(data)            # first, so that errors have CPython's types
     proto = input_protocol(data)
     out = pickle.dumps(obj, proto if opts['protocol'] is None else opts['protocol'])

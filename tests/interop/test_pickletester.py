@@ -14,7 +14,7 @@ raises MpickleBroken, which no test accepts. Test methods that need what a plain
 loads cannot express are skipped by name, with the reason, and listed.
 A method counts once: passed, failed (any failing subtest) or skipped.
 
-    python3 tests/interop/test_pickletester.py --mpickle build/mpickle [-v]
+    python3 tests/interop/test_pickletester.py --mpickle build/mpickle [-v] [-k TEXT]
 """
 
 import collections
@@ -141,6 +141,7 @@ class Result(unittest.TestResult):
         super().__init__()
         self.outcome = collections.OrderedDict()    # test id -> [status, detail]
         self.calls = {}
+        self.nfail = {}     # test id -> failures (subtests included)
 
     def startTest(self, test):
         super().startTest(test)
@@ -155,13 +156,12 @@ class Result(unittest.TestResult):
             entry[:] = ['skipped', 'never calls loads: it tests CPython\'s pickler only']
 
     def _fail(self, test, err, label):
-        text = ''.join(traceback.format_exception(*err))
-        lines = text.rstrip().split('\n')
-        if len(lines) > 30:
-            lines = lines[:8] + ['    ...'] + lines[-20:]
         entry = self.outcome[test.id()]
         entry[0] = 'failed'
-        entry[1] += '%s\n%s\n' % (label, '\n'.join(lines))
+        self.nfail[test.id()] = self.nfail.get(test.id(), 0) + 1
+        if self.nfail[test.id()] > 6:     # enough to see the pattern
+            return
+        entry[1] += '  %s\n%s\n' % (label, _brief_traceback(err))
 
     def addFailure(self, test, err):
         super().addFailure(test, err)
@@ -181,6 +181,18 @@ class Result(unittest.TestResult):
         self.outcome[test.id()] = ['skipped', reason]
 
 
+def _brief_traceback(err):
+    """The pickletester lines that led to the error, and the error itself."""
+    exc_type, exc, tb = err
+    frames = [f for f in traceback.extract_tb(tb) if f.filename.endswith('pickletester.py')]
+    lines = ['    %s:%d: %s' % (os.path.basename(f.filename), f.lineno, f.line) for f in frames[-3:]]
+    message = ''.join(traceback.format_exception_only(exc_type, exc)).strip()
+    if len(message) > 600:
+        message = message[:600] + '...'
+    lines.append('    ' + message.replace('\n', '\n    '))
+    return '\n'.join(lines)
+
+
 def short_id(test_id):
     return '.'.join(test_id.split('.')[-2:])
 
@@ -192,16 +204,20 @@ def print_results(result):
         counts[status] += 1
         per_class[test_id.split('.')[-2]][status] += 1
         if status == 'failed':
-            print('FAILED %s (%d loads)\n%s' % (short_id(test_id), result.calls.get(test_id, 0),
-                                               detail))
+            n = result.nfail.get(test_id, 0)
+            print('FAILED %s (%d loads, %d failures%s)\n%s'
+                  % (short_id(test_id), result.calls.get(test_id, 0), n,
+                     ', first 6 shown' if n > 6 else '', detail))
     for test_id, (status, detail) in result.outcome.items():
         if status == 'skipped':
             print('SKIPPED %s: %s' % (short_id(test_id), detail))
     rejected = [v for v in State.vectors if v[2] == 'rejected']
     accepted = [v for v in State.vectors if v[2] == 'accepted']
-    print('malformed vectors: %d checked, %d rejected by mpickle itself, %d accepted by '
-          'mpickle (then judged by CPython\'s loads of its output):'
-          % (len(State.vectors), len(rejected), len(accepted)))
+    broken = len(State.vectors) - len(rejected) - len(accepted)
+    print('malformed vectors: %d checked, %d rejected by mpickle itself, %d broke it (crash, '
+          'timeout, bad message), %d accepted by mpickle (then judged by CPython\'s loads '
+          'of its output)%s' % (len(State.vectors), len(rejected), broken, len(accepted),
+                                 ':' if accepted else ''))
     for test_id, data, _, detail in accepted:
         print('  accepted %-40r in %s; %s' % (data, short_id(test_id), detail))
     for cls, c in per_class.items():
@@ -211,9 +227,10 @@ def print_results(result):
 
 
 def main():
-    args = harness.parse_args(__doc__.splitlines()[0],
-                              lambda ap: ap.add_argument('-v', action='store_true',
-                                                         help='list every method'))
+    def extra(ap):
+        ap.add_argument('-v', action='store_true', help='list every method')
+        ap.add_argument('-k', metavar='TEXT', help='only test methods whose name holds TEXT')
+    args = harness.parse_args(__doc__.splitlines()[0], extra)
     if pt is None:
         print('SKIPPED: test.pickletester is not importable here (%s); '
               'nothing was checked' % IMPORT_ERROR)
@@ -226,8 +243,11 @@ def main():
     State.program = args.mpickle
     sys.setrecursionlimit(20000)
     suite = unittest.TestSuite()
+    loader = unittest.TestLoader()
+    if args.k:
+        loader.testNamePatterns = ['*%s*' % args.k]
     for cls in make_classes():
-        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(cls))
+        suite.addTests(loader.loadTestsFromTestCase(cls))
     result = Result()
     suite.run(result)
     if args.v:

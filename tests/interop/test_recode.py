@@ -6,7 +6,7 @@ For every corpus object and protocol p it can be pickled with, data = pickle.dum
   cross    recode -p q data, every q   -> pickle.loads(output) deep-equals obj
            (and, as information only, how often output == pickle.dumps(obj, q))
   compact  recode --compact data       -> loads deep-equal, not larger than data
-  optimized recode pickletools.optimize(data) -> data again (the encoder does not
+  optimized recode -p p pickletools.optimize(data) -> data again (the encoder does not
            depend on the input's memo layout: same object, same bytes)
 Then hand-written pickles CPython would not write (duplicate keys, non-minimal
 ints, odd memo use...): the output must load equal to what the input loads to
@@ -86,7 +86,9 @@ def jobs_for(entries, cpython_bytes):
             yield Job(entry, p, 'compact', p, data, ['recode', '--compact'])
             optimized = pickletools.optimize(data)
             if optimized != data:
-                yield Job(entry, p, 'optimized', p, optimized, ['recode'])
+                # -p: without its PUTs a protocol 1 pickle may hold only
+                # protocol 0 opcodes, and so read as protocol 0.
+                yield Job(entry, p, 'optimized', p, optimized, ['recode', '-p', str(p)])
 
 
 def load_and_compare(job, out):
@@ -111,20 +113,21 @@ def _show_value(got):
 def evaluate(job, run, tally, cpython_bytes):
     """Judges one run; records a pass or a failure (with a report)."""
     entry_name, label = job.entry.name, job.label()
+    tag = 'p%d->%d' % (job.proto, job.target) if job.mode == 'cross' else \
+        'p%d %s' % (job.proto, job.mode)
     problem = run.problem()
     if problem:
-        tally.by_entry[entry_name].append('p%d %s: %s' % (job.proto, job.mode, problem))
+        tally.by_entry[entry_name].append('%s: %s' % (tag, problem))
         return tally.fail(label, problem)
     if run.rc != 0:
         short = 'rejected a valid pickle: %s' % run.err_text()
-        tally.by_entry[entry_name].append('p%d %s: rejected' % (job.proto, job.mode))
+        tally.by_entry[entry_name].append('%s: rejected' % tag)
         return tally.fail(label, short, harness.dis_around(job.data, 0, 0, 8))
     if job.mode in ('same', 'optimized'):
         want = cpython_bytes(job.entry, job.proto)
         if run.out != want:
             off = harness.first_difference(want, run.out)
-            tally.by_entry[entry_name].append('p%d %s: not identical @%d'
-                                              % (job.proto, job.mode, off))
+            tally.by_entry[entry_name].append('%s: not identical @%d' % (tag, off))
             return tally.fail(label, 'output differs from CPython',
                               harness.diff_report(want, run.out))
         return tally.ok()
@@ -132,7 +135,6 @@ def evaluate(job, run, tally, cpython_bytes):
     if bad is None and job.mode == 'compact' and len(run.out) > len(job.data):
         bad = ('compact output is larger: %d > %d bytes' % (len(run.out), len(job.data)), '')
     if bad:
-        tag = 'p%d->%d' % (job.proto, job.target) if job.mode == 'cross' else 'p%d compact' % job.proto
         tally.by_entry[entry_name].append('%s: %s' % (tag, bad[0][:60]))
         return tally.fail(label, bad[0], bad[1])
     if job.mode == 'cross':
@@ -466,6 +468,8 @@ def print_report(tally, elapsed, total_jobs):
 def main():
     def extra(ap):
         ap.add_argument('--only', help='only corpus entries whose name contains this text')
+        ap.add_argument('--every', type=int, default=1,
+                        help='only every Nth corpus entry (a quick sample; default: all)')
         ap.add_argument('--jobs', type=int, default=(os.cpu_count() or 2) * 2,
                         help='parallel runs (default: %(default)s)')
         ap.add_argument('--max-reports', type=int, default=40,
@@ -481,6 +485,7 @@ def main():
         tally.fail('deep_equal self-test', w)
     tally.passed += 0 if wrong else 1
     entries = [e for e in corpus.build_corpus() if not args.only or args.only in e.name]
+    entries = entries[::max(1, args.every)]
     start = time.time()
     run_corpus(args.mpickle, entries, tally, max(1, args.jobs))
     corpus_checks = tally.passed + tally.failed
