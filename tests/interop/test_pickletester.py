@@ -57,11 +57,19 @@ class State:
     vectors = []                # (test id, data, outcome, detail) per check_unpickling_error
 
 
+# loads(encoding=...) for Python 2 str, as recode's --encoding option names it
+ENCODINGS = {'ascii': 'ascii', 'ASCII': 'ascii', 'latin1': 'latin1', 'latin-1': 'latin1', 'bytes': 'bytes'}
+
+
 def mpickle_loads(buf, **kwds):
     """recode -p 5 through the program, then CPython's loads of the output."""
     State.calls += 1
     State.last = None
-    run = harness.run_mpickle(State.program, ['recode', '-p', '5'], bytes(buf), timeout=60)
+    args = ['recode', '-p', '5']
+    if 'encoding' in kwds and kwds['encoding'] in ENCODINGS:
+        # the program decodes Python 2 str itself; its output has no py2 str left
+        args += ['--encoding', ENCODINGS[kwds.pop('encoding')]]
+    run = harness.run_mpickle(State.program, args, bytes(buf), timeout=60)
     problem = run.problem()
     if problem:
         raise MpickleBroken('%s on input %r' % (problem, bytes(buf)[:80]))
@@ -93,10 +101,6 @@ class MpickleMixin:
 
 # Test methods that need more than a plain loads(data), and why.
 SKIPS = {
-    'test_load_python2_str_as_bytes':
-        "needs loads(encoding='bytes') for non-ASCII Python 2 str; recode has no such option",
-    'test_load_long_python2_str_as_bytes':
-        "needs loads(encoding='bytes') for Python 2 str; recode has no such option",
     'test_unpickle_module_race':
         'calls pickle.loads itself from threads (tests import locking), never self.loads',
     'test_oob_buffers':
