@@ -804,7 +804,7 @@ static mpk_err_t op_payload(mpk_decoder_t *d, int op, const uint8_t *p, size_t n
 static mpk_err_t op_line(mpk_decoder_t *d, int op, const uint8_t *s, size_t n)
 {
     mpk_obj_t o;
-    size_t m;
+    size_t m = 0;
     uint64_t key;
     switch (op) {
     case OP_INT: return op_int_text(d, s, n);

@@ -43,6 +43,7 @@ def main():
         ('compat tables current', [sys.executable, 'tools/gen_compat.py', '--check'], None),
         ('build gcc -Werror', ['make', '-s', 'BUILD=build-gcc', 'CC=gcc', 'CFLAGS=-O2 -Werror', 'all'], None),
         ('build clang -Werror', ['make', '-s', 'BUILD=build-clang', 'CC=clang', 'CFLAGS=-O2 -Werror', 'all'], None),
+        ('build gcc -Os -Werror', ['make', '-s', 'BUILD=build-gcc-os', 'CC=gcc', 'CFLAGS=-Os -Werror', 'all'], None),
         ('unit', ['make', '-s', 'CC=' + cc, 'unit'], None),
         ('interop', ['make', '-s', 'CC=' + cc, 'interop'], None),
         ('sanitizers (ASan+UBSan)', ['make', '-s', 'CC=' + cc, 'sanitize'], None),
