@@ -4,12 +4,13 @@
 if [ -z "$MICROPYTHON" ]; then
     echo "##################################################################"
     echo "# SKIPPED: MicroPython tests (no MICROPYTHON=/path/to/micropython)."
-    echo "# The MicroPython module is issue 3 and is not built yet."
+    echo "# Build MicroPython with USER_C_MODULES=$(pwd)/micropython (see"
+    echo "# micropython/README.md), then: make test MICROPYTHON=/path/to/it"
     echo "##################################################################"
     exit 0
 fi
 if ! ls tests/micropython/test_*.py >/dev/null 2>&1; then
-    echo "SKIPPED: MicroPython given ($MICROPYTHON) but no tests exist yet (issue 3)."
+    echo "SKIPPED: MicroPython given ($MICROPYTHON) but tests/micropython has no tests."
     exit 0
 fi
 exec python3 tests/micropython/run.py "$MICROPYTHON"

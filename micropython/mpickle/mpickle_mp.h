@@ -1,0 +1,152 @@
+/*
+ * mpickle for MicroPython: declarations shared by the module's files.
+ *
+ *   modmpickle.c   the module: API functions, Pickler/Unpickler, exceptions
+ *   mp_registry.c  mPickle's layer: register_pickle, dummy modules, name lookups
+ *   mp_dump.c      the walker: mp_obj_t graph -> opcode writer (CPython's bytes)
+ *   mp_load.c      the decoder host: VM callbacks -> mp_obj_t, safety policy
+ *   core_*.c       the portable core from ../src, one translation unit each
+ *
+ * All memory of a call comes from the GC heap (m_new/m_renew), reachable from
+ * structs on the C stack while the call runs: an exception that jumps out leaves
+ * only garbage for the collector, never a leak.
+ */
+#ifndef MPICKLE_MP_H
+#define MPICKLE_MP_H
+
+#include "py/obj.h"
+#include "mpickle.h"
+
+/* ------------------------------------------------------------ switches */
+
+/* Nesting depth of dump (walker levels) before RuntimeError; each level may hold
+ * three writer frames (24 bytes each) allocated per call. */
+#ifndef MPICKLE_MP_MAX_DEPTH
+#define MPICKLE_MP_MAX_DEPTH 200
+#endif
+
+/* Decoder limits for MicroPython: memory is bounded by the heap (MemoryError),
+ * so the limits only stop absurd declared lengths and nesting early. */
+#ifndef MPICKLE_MP_LOAD_MAX_DEPTH
+#define MPICKLE_MP_LOAD_MAX_DEPTH 1000
+#endif
+#ifndef MPICKLE_MP_LOAD_MAX_STR
+#define MPICKLE_MP_LOAD_MAX_STR 0x7fffffffu
+#endif
+
+/* Bytes read from a stream at a time (C stack buffer). */
+#ifndef MPICKLE_MP_READ_CHUNK
+#define MPICKLE_MP_READ_CHUNK 256
+#endif
+
+/* ------------------------------------------------------------ exceptions */
+
+extern const mp_obj_type_t mpk_type_PickleError;
+extern const mp_obj_type_t mpk_type_PicklingError;
+extern const mp_obj_type_t mpk_type_UnpicklingError;
+
+/* ------------------------------------------------------------ helpers made public to Python
+ * copyreg's and _codecs' functions that CPython writes by name; the dump side
+ * writes them under those names. */
+MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(mpk_reconstructor_obj);
+MP_DECLARE_CONST_FUN_OBJ_VAR(mpk_newobj_obj);
+MP_DECLARE_CONST_FUN_OBJ_3(mpk_newobj_ex_obj);
+MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(mpk_codecs_encode_obj);
+MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(mpk_getattr_obj);
+
+/* cls.__new__(cls, *args, **kwargs) without __init__ (kwargs: a dict or MP_OBJ_NULL). */
+mp_obj_t mpk_mp_new_object(mp_obj_t cls, size_t n_args, const mp_obj_t *args, mp_obj_t kwargs);
+
+/* ------------------------------------------------------------ names */
+
+/* A module by name: sys.modules, then the firmware's built-in modules (which
+ * include __main__). With do_import, imports it otherwise. MP_OBJ_NULL if none. */
+mp_obj_t mpk_mp_find_module(const char *name, size_t n, bool do_import);
+
+/* getattr along a dotted path ("Outer.Inner"); MP_OBJ_NULL if a part is missing. */
+mp_obj_t mpk_mp_getattr_path(mp_obj_t base, const char *path, size_t n);
+
+/* Is o a class defined in Python code? */
+bool mpk_mp_is_user_class(mp_obj_t o);
+
+/* ------------------------------------------------------------ registry (mp_registry.c) */
+
+/* Fields of one register_pickle() entry (a tuple). */
+enum {
+    REG_OBJ_TYPE, REG_OBJ_FULL_NAME, REG_OBJ_MODULE, REG_OBJ_RECONSTRUCTOR_FUNC,
+    REG_REDUCE_FUNC, REG_RECONSTRUCT_FUNC, REG_SETSTATE_FUNC, REG_MAP_OBJ_MODULE,
+    REG_MAP_OBJ_FULL_NAME, REG_MAP_RECONSTRUCTOR_FUNC, REG__COUNT
+};
+
+MP_DECLARE_CONST_FUN_OBJ_KW(mpk_register_pickle_obj);
+MP_DECLARE_CONST_FUN_OBJ_VAR_BETWEEN(mpk_inject_dummy_module_func_obj);
+MP_DECLARE_CONST_FUN_OBJ_2(mpk_revert_dummy_module_func_obj);
+
+/* Newest entry whose field `field` is `value` (identity), or NULL. */
+const mp_obj_t *mpk_reg_find_obj(int field, mp_obj_t value);
+
+/* Newest entry whose str field `field` equals "module.name", or NULL. */
+const mp_obj_t *mpk_reg_find_name(int field, const char *mod, size_t mn, const char *name, size_t nn);
+
+/* A function in an injected dummy module, or MP_OBJ_NULL. */
+mp_obj_t mpk_reg_dummy_get(const char *mod, size_t mn, const char *name, size_t nn);
+
+/* Where obj lives among the dummy modules: true and the (module, name) str objects. */
+bool mpk_reg_dummy_find(mp_obj_t obj, mp_obj_t *module, mp_obj_t *name);
+
+/* Did the user register obj (a type, a reconstruct/setstate/reduce function or a
+ * dummy-module function)? Registered callables are trusted by the loader. */
+bool mpk_reg_knows(mp_obj_t obj);
+
+/* ------------------------------------------------------------ dump (mp_dump.c) */
+
+/* The memo a Pickler keeps from one dump() to the next, as CPython's does: later
+ * pickles continue its keys and GET objects pickled before. */
+typedef struct mpk_mp_ident {
+    mp_obj_t obj;           /* MP_OBJ_NULL: empty slot */
+    mp_int_t memo;          /* memo key, -1 while unknown */
+} mpk_mp_ident_t;
+
+typedef struct mpk_mp_dump_memo {
+    mpk_mp_ident_t *map;    /* identity map: object -> memo key (GC heap) */
+    size_t cap, n;
+    uint32_t memo_next;     /* the writer's next memo key */
+    uint32_t nnames;        /* the writer's table of globals and names written */
+    struct mpk_wname names[MPK_WRITER_NAMES];
+    mp_obj_t keep;          /* str objects the names point into, or MP_OBJ_NULL */
+} mpk_mp_dump_memo_t;
+
+/* protocol: 0..5 (already checked); flags: MPK_WRITE_*. file: MP_OBJ_NULL to
+ * return bytes, else the pickle is written to it and None returned. memo: a
+ * Pickler's memo (zeroed for a fresh one), or NULL for a one-off pickle. */
+mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, int protocol, int flags, mpk_mp_dump_memo_t *memo);
+
+/* ------------------------------------------------------------ load (mp_load.c) */
+
+typedef struct mpk_mp_load_opts {
+    bool fix_imports;
+    bool trusted;
+    mpk_py2str_t py2str;
+    mp_obj_t buffers;       /* iterator over out-of-band buffers, or MP_OBJ_NULL */
+} mpk_mp_load_opts_t;
+
+/* The decoder and options of one load, or of an Unpickler across its loads. */
+typedef struct mpk_mp_loader {
+    mpk_decoder_t dec;
+    mpk_mp_load_opts_t opts;
+    bool has_memo;          /* dec holds the memo of earlier pickles of the stream */
+} mpk_mp_loader_t;
+
+/* One pickle from a buffer (bytes after STOP are ignored, as CPython does). */
+mp_obj_t mpk_mp_loads(mp_obj_t data, const mpk_mp_load_opts_t *opts);
+
+/* One pickle from a file-like object, reading exactly the pickle's bytes, so
+ * that several pickles can be read one after another. */
+mp_obj_t mpk_mp_load_file(mp_obj_t file, const mpk_mp_load_opts_t *opts);
+
+/* Unpickler.load(): the next pickle of the stream; the memo carries over from
+ * the pickles before it (as CPython's Unpickler keeps it). ld->opts is set and
+ * ld->has_memo false before the first call. */
+mp_obj_t mpk_mp_load_next(mpk_mp_loader_t *ld, mp_obj_t file);
+
+#endif /* MPICKLE_MP_H */

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""MicroPython tests of the mpickle module.
+
+    python3 tests/micropython/run.py /path/to/micropython [-v]
+
+1. Every test_*.py here runs under MicroPython; its output must equal
+   test_*.py.exp, or, when there is none, what python3 prints for the same file
+   (MicroPython's own test convention: such tests import the stdlib pickle
+   under CPython). A first line "# micropython-args: ..." adds interpreter
+   arguments (e.g. a small heap). A test printing only "SKIP" is skipped.
+2. Cross-runtime cases (cross_corpus.py), for protocols 0 to 5:
+   - CPython -> MicroPython: what CPython's pickle writes loads in MicroPython
+     into the same object graph (canon() text compared);
+   - MicroPython -> CPython: what MicroPython writes loads in CPython into the
+     same graph, and the bytes are CPython's own: pickle.dumps() of the loaded
+     graph gives the same bytes, and where CPython's bytes for the corpus object
+     do not depend on iteration order, they are equal to MicroPython's.
+
+Prints one line per failure (all with -v) and ends with
+"micropython: N passed, M failed"; exits non-zero if anything failed.
+"""
+import difflib
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, HERE)
+import cross_corpus  # noqa: E402
+
+TIMEOUT = 300
+
+
+class Results:
+    def __init__(self, verbose):
+        self.passed = 0
+        self.failed = 0
+        self.skipped = 0
+        self.verbose = verbose
+
+    def check(self, ok, name, detail=''):
+        if ok:
+            self.passed += 1
+            if self.verbose:
+                print('pass', name)
+        else:
+            self.failed += 1
+            print('FAIL', name)
+            if detail:
+                print(detail.rstrip())
+
+
+def run(cmd, input_text=None):
+    p = subprocess.run(cmd, cwd=HERE, input=input_text, capture_output=True, text=True, timeout=TIMEOUT)
+    return p.returncode, p.stdout, p.stderr
+
+
+def extra_args(path):
+    with open(path) as f:
+        first = f.readline()
+    tag = '# micropython-args:'
+    return first[len(tag):].split() if first.startswith(tag) else []
+
+
+def file_tests(mp, res):
+    for name in sorted(os.listdir(HERE)):
+        if not (name.startswith('test_') and name.endswith('.py')):
+            continue
+        path = os.path.join(HERE, name)
+        rc, out, err = run([mp] + extra_args(path) + [name])
+        if out.strip() == 'SKIP':
+            res.skipped += 1
+            print('skip', name)
+            continue
+        if rc != 0:
+            res.check(False, name, 'exit status %d\n%s%s' % (rc, out[-2000:], err[-2000:]))
+            continue
+        if os.path.exists(path + '.exp'):
+            with open(path + '.exp') as f:
+                want = f.read()
+        else:
+            prc, want, perr = run([sys.executable, '-B', name])
+            if prc != 0:
+                res.check(False, name, 'python3 failed on the test itself:\n' + perr[-2000:])
+                continue
+        diff = ''.join(difflib.unified_diff(want.splitlines(True), out.splitlines(True), 'expected', 'micropython'))
+        res.check(out == want, name, diff[:6000])
+
+
+def float32_port(mp):
+    """Does the firmware have 32-bit floats (then doubles that are no float32
+    cannot come out the same)?"""
+    rc, out, err = run([mp, '-c', "print(float('1e39') == float('inf'))"])
+    return out.strip() == 'True'
+
+
+def not_float32(obj):
+    if not isinstance(obj, float) or obj != obj or abs(obj) == float('inf'):
+        return False
+    try:
+        return struct.unpack('<f', struct.pack('<f', obj))[0] != obj
+    except OverflowError:
+        return True
+
+
+def corpus(mp, res):
+    """The corpus, without what this firmware cannot hold (counted as skipped)."""
+    f32 = float32_port(mp)
+    out = []
+    for name, obj, exact in cross_corpus.corpus():
+        if f32 and not_float32(obj):
+            res.skipped += 1
+            continue
+        out.append((name, obj, exact))
+    return out
+
+
+def cpython_to_micropython(mp, res):
+    """Pickles CPython writes, protocols 0-5, loaded by MicroPython."""
+    want = {}
+    with tempfile.NamedTemporaryFile('w', suffix='.txt', delete=False) as f:
+        for name, obj, exact in corpus(mp, res):
+            for proto in range(6):
+                f.write('%s %d %s\n' % (name, proto, pickle.dumps(obj, proto).hex()))
+                want[(name, str(proto))] = cross_corpus.canon(obj)
+        path = f.name
+    try:
+        rc, out, err = run([mp, '-X', 'heapsize=16M', 'cross_load.py', path])
+    finally:
+        os.unlink(path)
+    got = {}
+    for line in out.splitlines():
+        parts = line.split(' ', 2)
+        if len(parts) == 3:
+            got[(parts[0], parts[1])] = parts[2]
+    if rc != 0:
+        res.check(False, 'cross_load.py', 'exit status %d\n%s' % (rc, err[-2000:]))
+    for key, text in want.items():
+        res.check(got.get(key) == text, 'cpython->micropython %s protocol %s' % key,
+                  '  want %s\n  got  %s' % (text[:300], str(got.get(key))[:300]))
+
+
+def micropython_to_cpython(mp, res):
+    """Pickles MicroPython writes, protocols 0-5, loaded by CPython; byte checks."""
+    objs = dict((name, (obj, exact)) for name, obj, exact in corpus(mp, res))
+    rc, out, err = run([mp, '-X', 'heapsize=16M', 'cross_dump.py'])
+    if rc != 0:
+        res.check(False, 'cross_dump.py', 'exit status %d\n%s' % (rc, err[-2000:]))
+    seen = set()
+    for line in out.splitlines():
+        name, proto, data = line.split(' ', 2)
+        proto = int(proto)
+        if name not in objs:
+            continue    # skipped for this firmware
+        seen.add((name, proto))
+        obj, exact = objs[name]
+        case = 'micropython->cpython %s protocol %d' % (name, proto)
+        if data.startswith('ERR'):
+            res.check(False, case, '  ' + data)
+            continue
+        b = bytes.fromhex(data)
+        try:
+            loaded = pickle.loads(b)
+        except Exception as e:
+            res.check(False, case, '  CPython cannot load it: %r\n  %r' % (e, b[:200]))
+            continue
+        res.check(cross_corpus.canon(loaded) == cross_corpus.canon(obj), case + ' (same graph)',
+                  '  want %s\n  got  %s' % (cross_corpus.canon(obj)[:300], cross_corpus.canon(loaded)[:300]))
+        # a loaded set iterates in CPython's order, which need not be MicroPython's
+        if not isinstance(obj, (set, frozenset)) or len(obj) < 2:
+            again = pickle.dumps(loaded, proto)
+            res.check(again == b, case + ' (CPython writes the same bytes for the loaded graph)',
+                      '  cpython     %r\n  micropython %r' % (again[:300], b[:300]))
+        if exact:
+            own = pickle.dumps(obj, proto)
+            res.check(own == b, case + " (CPython's bytes for the object)",
+                      '  cpython     %r\n  micropython %r' % (own[:300], b[:300]))
+    for name in objs:
+        for proto in range(6):
+            res.check((name, proto) in seen, 'micropython->cpython %s protocol %d (written)' % (name, proto))
+
+
+def main(argv):
+    args = [a for a in argv[1:] if a != '-v']
+    if len(args) != 1:
+        print(__doc__)
+        return 2
+    mp = os.path.abspath(args[0])
+    res = Results('-v' in argv)
+    file_tests(mp, res)
+    cpython_to_micropython(mp, res)
+    micropython_to_cpython(mp, res)
+    if res.skipped:
+        print('(%d test files or corpus objects skipped: not for this firmware)' % res.skipped)
+    print('micropython: %d passed, %d failed' % (res.passed, res.failed))
+    return 1 if res.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
