@@ -160,7 +160,8 @@ static size_t fence(const mpk_decoder_t *d) { return d->nmarks ? d->marks[d->nma
 
 static mpk_err_t push(mpk_decoder_t *d, mpk_obj_t o)
 {
-    if (MPK_UNLIKELY(d->sp >= d->stack_cap)) {
+    if (MPK_UNLIKELY(d->sp >= d->stack_cap || d->sp >= d->opts.limits.max_stack)) {
+        /* exact limit, though the array grows in powers of two */
         if (d->sp >= d->opts.limits.max_stack)
             return FAIL(d, MPK_ERR_LIMIT, "stack limit (max_stack) exceeded");
         TRY(grow(d, (void **)&d->stack, &d->stack_cap, d->sp + 1, sizeof *d->stack, 32));
@@ -187,11 +188,10 @@ static mpk_err_t top(mpk_decoder_t *d, mpk_obj_t *o)
 
 static mpk_err_t push_mark(mpk_decoder_t *d)
 {
-    if (d->nmarks >= d->marks_cap) {
-        if (d->nmarks >= d->opts.limits.max_depth)
-            return FAIL(d, MPK_ERR_LIMIT, "nesting limit (max_depth) exceeded");
+    if (d->nmarks >= d->opts.limits.max_depth)
+        return FAIL(d, MPK_ERR_LIMIT, "nesting limit (max_depth) exceeded");
+    if (d->nmarks >= d->marks_cap)
         TRY(grow(d, (void **)&d->marks, &d->marks_cap, d->nmarks + 1, sizeof *d->marks, 8));
-    }
     d->marks[d->nmarks++] = d->sp;
     return MPK_OK;
 }

@@ -187,6 +187,30 @@ static void test_bombs(void)
         e = decode_err(marks, sizeof marks, &cnt);
         CHECK(e.code == MPK_ERR_LIMIT && e.opcode == '(');
     }
+    /* the limits are exact, not rounded up to the arrays' growth */
+    {
+        static char p[1100];
+        mpk_alloc_t alloc;
+        mpk_arena_t arena;
+        mpk_load_opts_t lo;
+        size_t k;
+        for (k = 0; k < 2; k++) {
+            size_t n = 1000 + k, i;
+            for (i = 0; i < n; i++) p[i] = '(';
+            counting_alloc(&cnt, &alloc);
+            mpk_arena_init(&arena, &alloc, 0);
+            mpk_load_opts_default(&lo);
+            lo.dec.limits.max_depth = 1000;
+            mpk_loads(&arena, p, n, &lo, NULL, &e);
+            CHECK_MSG(e.code == (k ? MPK_ERR_LIMIT : MPK_ERR_TRUNCATED), "%zu marks: %d", n, e.code);
+            for (i = 0; i < n; i++) p[i] = 'N';
+            lo.dec.limits.max_depth = 0;
+            lo.dec.limits.max_stack = 1000;
+            mpk_loads(&arena, p, n, &lo, NULL, &e);
+            CHECK_MSG(e.code == (k ? MPK_ERR_LIMIT : MPK_ERR_TRUNCATED), "%zu pushes: %d", n, e.code);
+            mpk_arena_free(&arena);
+        }
+    }
     /* a text line longer than max_str */
     {
         size_t n = MPK_DEFAULT_MAX_STR + 100;
