@@ -586,18 +586,27 @@ static void save_set(dumper_t *d, mp_obj_t obj, bool frozen)
 
 /* ------------------------------------------------------------ reduce */
 
-/* After the callable and arguments: the call opcode (or POP and GET when obj
- * was memoized meanwhile), then listitems, dictitems and state. */
-static void finish_call(dumper_t *d, mp_obj_t obj, mpk_call_t kind, mp_obj_t listitems, mp_obj_t dictitems, mp_obj_t state)
+/* After a call's operands: the call opcode and the object's memo entry, or, when
+ * the object was reached through its own operands and memoized meanwhile,
+ * CPython's drop-and-GET. Returns 1 when the object is complete (recursive). */
+static int write_call_or_get(dumper_t *d, mp_obj_t obj, mpk_call_t kind)
 {
     mp_int_t key = memo_of(d, obj);
     room(d, 16);
     if (key >= 0) {
         mpk_write_call_end_recursive(&d->w, kind, (uint32_t)key);
-        return;
+        return 1;
     }
     mpk_write_call(&d->w, kind);
     remember(d, obj);
+    return 0;
+}
+
+/* After the callable and arguments: the call opcode (or POP and GET when obj
+ * was memoized meanwhile), then listitems, dictitems and state. */
+static void finish_call(dumper_t *d, mp_obj_t obj, mpk_call_t kind, mp_obj_t listitems, mp_obj_t dictitems, mp_obj_t state)
+{
+    if (write_call_or_get(d, obj, kind)) return;
     if (listitems != mp_const_none) {
         size_t n;
         mp_obj_t *items;
@@ -785,7 +794,6 @@ static void save_object_newobj(dumper_t *d, mp_obj_t obj, const mp_obj_type_t *t
     mp_obj_t args = mp_const_empty_tuple, kwargs = MP_OBJ_NULL, ret, state;
     mp_obj_t listitems = mp_const_none, dictitems = mp_const_none;
     const mp_map_t *state_map;
-    mp_int_t key;
     bool found;
     mpk_call_t kind = MPK_CALL_NEWOBJ;
     ret = call_method(obj, MP_QSTR___getnewargs_ex__, 0, MP_OBJ_NULL, &found);
@@ -824,14 +832,7 @@ static void save_object_newobj(dumper_t *d, mp_obj_t obj, const mp_obj_type_t *t
     save(d, MP_OBJ_FROM_PTR(t));
     save(d, args);
     if (kind == MPK_CALL_NEWOBJ_EX) save(d, kwargs);
-    key = memo_of(d, obj);
-    room(d, 16);
-    if (key >= 0) {
-        mpk_write_call_end_recursive(&d->w, kind, (uint32_t)key);
-        return;
-    }
-    mpk_write_call(&d->w, kind);
-    remember(d, obj);
+    if (write_call_or_get(d, obj, kind)) return;
     state = default_state(obj, &state_map);
     if (listitems != mp_const_none || dictitems != mp_const_none) {
         /* a list's or dict's items come before the state, batched as CPython's
@@ -870,7 +871,6 @@ static void save_object_reconstructor(dumper_t *d, mp_obj_t obj, const mp_obj_ty
 {
     const mp_map_t *state_map;
     mp_obj_t state;
-    mp_int_t key;
     room(d, 8);
     mpk_write_call_begin(&d->w);
     save(d, MP_OBJ_FROM_PTR(&mpk_reconstructor_obj));
@@ -880,14 +880,7 @@ static void save_object_reconstructor(dumper_t *d, mp_obj_t obj, const mp_obj_ty
     save(d, base ? native_copy(base, native) : mp_const_none);
     room(d, 8);
     mpk_write_tuple_end(&d->w);
-    key = memo_of(d, obj);
-    room(d, 16);
-    if (key >= 0) {
-        mpk_write_call_end_recursive(&d->w, MPK_CALL_REDUCE, (uint32_t)key);
-        return;
-    }
-    mpk_write_call(&d->w, MPK_CALL_REDUCE);
-    remember(d, obj);
+    if (write_call_or_get(d, obj, MPK_CALL_REDUCE)) return;
     state = default_state(obj, &state_map);
     /* copyreg._reduce_ex adds the state only when it is true */
     if (state_map || mp_obj_is_true(state)) write_state(d, state, state_map);
