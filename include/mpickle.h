@@ -178,7 +178,9 @@ typedef struct mpk_host {
     /* REDUCE (args), NEWOBJ (cls, args), NEWOBJ_EX (cls, args, kwargs), INST/OBJ (cls, args) */
     mpk_err_t (*call)(void *ctx, mpk_call_t kind, mpk_obj_t callable, mpk_obj_t args,
                       mpk_obj_t kwargs, mpk_obj_t *out);
-    mpk_err_t (*build)(void *ctx, mpk_obj_t obj, mpk_obj_t state);
+    /* BUILD: *out starts as obj, the object left on the stack; a host may put
+     * another object there instead (mPickle's setstate_func may return one) */
+    mpk_err_t (*build)(void *ctx, mpk_obj_t obj, mpk_obj_t state, mpk_obj_t *out);
     mpk_err_t (*persistent_load)(void *ctx, mpk_obj_t pid, mpk_obj_t *out);
     mpk_err_t (*extension)(void *ctx, uint32_t code, mpk_obj_t *out);
     mpk_err_t (*next_buffer)(void *ctx, mpk_obj_t *out);
@@ -260,6 +262,10 @@ mpk_err_t mpk_decoder_fail(mpk_decoder_t *d, mpk_err_t code, const char *msg);
 /* Makes the decoder ready for the next pickle of a stream (keeps no memo). */
 void mpk_decoder_reset(mpk_decoder_t *d);
 
+/* Like mpk_decoder_reset but keeps the memo, so that the next pickle may GET what
+ * earlier ones PUT: CPython's Unpickler.load() called again on one stream. */
+void mpk_decoder_next(mpk_decoder_t *d);
+
 /* Returns the VM's working memory to the allocator. */
 void mpk_decoder_destroy(mpk_decoder_t *d);
 
@@ -293,23 +299,30 @@ struct mpk_wname {              /* a name written once and reused by GET */
     uint32_t memo;
 };
 
+/* What a writer remembers of earlier objects: the next memo key and the names
+ * already written. CPython's Pickler keeps this across dump() calls. */
+typedef struct mpk_writer_memo {
+    uint32_t next;
+    uint32_t nnames;
+    struct mpk_wname names[MPK_WRITER_NAMES];
+} mpk_writer_memo_t;
+
 struct mpk_writer {
     mpk_error_t err;
     /* private */
     uint8_t *buf; size_t cap, len;
     mpk_sink_fn sink; void *sink_ctx;
+    mpk_alloc_t grow; size_t max_cap; /* growth of buf, when grow.realloc is set */
     uint64_t flushed;           /* bytes handed to the sink */
     int proto, flags;
     int share_next;             /* the next object is referenced again (compact mode) */
     int unframed;               /* frames are off for the rest of this pickle */
     int bypass;                 /* a large payload is being written outside frames */
-    uint32_t memo_next;         /* next memo key */
     int64_t last_memo;          /* key given to the last memoized object, -1 none */
     size_t frame_start;         /* offset in buf of the open frame's header, or SIZE_MAX */
-    uint32_t depth, max_depth;
+    uint32_t depth, max_depth, frames_cap;
     struct mpk_wframe *frames;
-    struct mpk_wname names[MPK_WRITER_NAMES];
-    uint32_t nnames;
+    mpk_writer_memo_t memo;
 };
 
 /* Writes into buf[0..cap) (cap >= 16). Without a sink the whole pickle must fit
@@ -324,8 +337,34 @@ struct mpk_writer {
 void mpk_writer_init(mpk_writer_t *w, int protocol, int flags, void *buf, size_t cap,
                      mpk_sink_fn sink, void *sink_ctx, struct mpk_wframe *frames, uint32_t max_depth);
 
+/* Lets buf grow through alloc (buf must then come from it) up to max_cap bytes,
+ * and the frames array (then from alloc too, or NULL with max_depth 0 at init) up
+ * to max_depth entries. Without a sink the whole pickle is built in memory; with
+ * one, buf grows only until a whole frame fits (max_cap MPK_FRAME_BUFFER gives
+ * CPython's exact frames from a small start). Call right after init. If alloc
+ * fails, a writer without a sink fails with MPK_ERR_NOMEM; one with a sink goes
+ * on in the buffer it has, as if max_cap had been reached. The caller frees
+ * both (mpk_writer_buffer, mpk_writer_frames). */
+void mpk_writer_set_growth(mpk_writer_t *w, const mpk_alloc_t *alloc, size_t max_cap, uint32_t max_depth);
+
+/* The frames array (it may have moved by growth) and its capacity in entries. */
+struct mpk_wframe *mpk_writer_frames(const mpk_writer_t *w, uint32_t *cap);
+
+/* The buffer (it may have moved by growth), its used length and capacity. After
+ * mpk_writer_finish without a sink it holds the whole pickle. The caller owns it. */
+uint8_t *mpk_writer_buffer(const mpk_writer_t *w, size_t *len, size_t *cap);
+
+/* Save and restore the memo between pickles, as CPython's Pickler does across
+ * dump() calls on one stream: set it right after init, before any object.
+ * Names passed to mpk_write_global must then outlive every later pickle. */
+void mpk_writer_memo_get(const mpk_writer_t *w, mpk_writer_memo_t *memo);
+void mpk_writer_memo_set(mpk_writer_t *w, const mpk_writer_memo_t *memo);
+
 /* Writes STOP, closes the frame and flushes. Returns the sticky error. */
 mpk_err_t mpk_writer_finish(mpk_writer_t *w);
+
+/* The protocol being written. */
+int mpk_writer_protocol(const mpk_writer_t *w);
 
 /* Bytes written so far (flushed and buffered). */
 uint64_t mpk_writer_size(const mpk_writer_t *w);
@@ -439,7 +478,7 @@ typedef struct mpk_call_info {
     mpk_value_t *callable;      /* REDUCE: the callable; NEWOBJ*, INST, OBJ: the class */
     mpk_value_t *args;          /* a tuple */
     mpk_value_t *kwargs;        /* NEWOBJ_EX only */
-    mpk_value_t *state;         /* BUILD argument, or NULL */
+    mpk_value_t *state;         /* BUILD argument, or NULL (of several BUILDs, the last) */
     mpk_value_t **listitems; size_t nlist, list_cap;  /* APPENDS on the object */
     mpk_value_t **dictitems; size_t ndict, dict_cap;  /* SETITEMS on it: key, value pairs */
     int order;                  /* items/state order seen: bit 0 state seen before items */

@@ -127,6 +127,24 @@ static void free_working(mpk_decoder_t *d)
     vm_free(d, d->text, d->text_cap);
 }
 
+/* Ready for the next pickle of the same stream with the memo kept: the working
+ * arrays are freed (one large pickle must not pin memory for the next), the memo
+ * and its accounting stay. */
+void mpk_decoder_next(mpk_decoder_t *d)
+{
+    mpk_decoder_t m = *d;
+    d->memo = NULL; d->memo_cap = 0; d->memo_set = NULL; d->memo_set_bytes = 0;
+    d->sparse_keys = NULL; d->sparse_vals = NULL; d->sparse_n = d->sparse_cap = 0;
+    mpk_decoder_reset(d);
+    d->memo = m.memo; d->memo_cap = m.memo_cap;
+    d->memo_set = m.memo_set; d->memo_set_bytes = m.memo_set_bytes;
+    d->sparse_keys = m.sparse_keys; d->sparse_vals = m.sparse_vals;
+    d->sparse_n = m.sparse_n; d->sparse_cap = m.sparse_cap;
+    d->memo_count = m.memo_count;
+    d->allocated = m.memo_cap * sizeof *m.memo + m.memo_set_bytes +
+                   m.sparse_cap * (sizeof *m.sparse_keys + sizeof *m.sparse_vals);
+}
+
 void mpk_decoder_destroy(mpk_decoder_t *d)
 {
     free_working(d);
@@ -692,7 +710,7 @@ static mpk_err_t op_simple(mpk_decoder_t *d, int op)
         TRY(pop_n(d, 1, &v));
         TRY(top(d, &o));
         TRY(need_host(d, (const void *)h->build));
-        HOST(d, h->build(c, o, v[0]));
+        HOST(d, h->build(c, o, v[0], &d->stack[d->sp - 1]));
         return MPK_OK;
     case OP_BINPERSID:
         TRY(pop_n(d, 1, &v));

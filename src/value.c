@@ -356,13 +356,23 @@ static mpk_err_t wrong(void *c, const char *msg)
     return mpk_decoder_fail(CTX(c)->dec, MPK_ERR_STACK, msg);
 }
 
+/* Items arriving after BUILD: remembered so that `mpickle json` shows them in
+ * the pickle's order (CPython writes items first). */
+static void note_items(mpk_call_info_t *ci)
+{
+    if (ci->state && !ci->nlist && !ci->ndict) ci->order |= 1;
+}
+
 static mpk_err_t h_extend(void *c, mpk_obj_t o, const mpk_obj_t *items, size_t n)
 {
     mpk_value_t *v = (mpk_value_t *)o;
     mpk_value_t *const *it = (mpk_value_t *const *)items;
     int r;
     if (v->type == MPK_LIST && !v->call) r = array_push(CTX(c)->arena, &v->u.seq.v, &v->u.seq.n, &v->u.seq.cap, it, n);
-    else if (v->call) r = array_push(CTX(c)->arena, &v->call->listitems, &v->call->nlist, &v->call->list_cap, it, n);
+    else if (v->call) {
+        note_items(v->call);
+        r = array_push(CTX(c)->arena, &v->call->listitems, &v->call->nlist, &v->call->list_cap, it, n);
+    }
     else return wrong(c, MPK_MSG("APPEND to a value that is not a list"));
     return r ? NOMEM(c) : MPK_OK;
 }
@@ -373,7 +383,10 @@ static mpk_err_t h_setitems(void *c, mpk_obj_t o, const mpk_obj_t *kv, size_t n)
     mpk_value_t *const *it = (mpk_value_t *const *)kv;
     int r;
     if (v->type == MPK_DICT && !v->call) r = array_push(CTX(c)->arena, &v->u.seq.v, &v->u.seq.n, &v->u.seq.cap, it, 2 * n);
-    else if (v->call) r = array_push(CTX(c)->arena, &v->call->dictitems, &v->call->ndict, &v->call->dict_cap, it, 2 * n);
+    else if (v->call) {
+        note_items(v->call);
+        r = array_push(CTX(c)->arena, &v->call->dictitems, &v->call->ndict, &v->call->dict_cap, it, 2 * n);
+    }
     else return wrong(c, MPK_MSG("SETITEM on a value that is not a dict"));
     return r ? NOMEM(c) : MPK_OK;
 }
@@ -529,8 +542,9 @@ static mpk_err_t h_call(void *c, mpk_call_t kind, mpk_obj_t callable, mpk_obj_t 
     return MPK_OK;
 }
 
-static mpk_err_t h_build(void *c, mpk_obj_t o, mpk_obj_t state)
+static mpk_err_t h_build(void *c, mpk_obj_t o, mpk_obj_t state, mpk_obj_t *out)
 {
+    (void)out;
     mpk_value_t *v = (mpk_value_t *)o;
     if (!v->call || v->type != MPK_OBJECT) return wrong(c, MPK_MSG("BUILD on a value that is not an object"));
     v->call->state = (mpk_value_t *)state;

@@ -56,26 +56,52 @@ static void flush(mpk_writer_t *w, size_t n)
     if (w->frame_start != NO_FRAME) w->frame_start -= n;
 }
 
-/* Frees buffer space: flushes what precedes an open frame; a frame that fills the
- * whole buffer loses its header and the rest of the pickle is written unframed. */
-static int make_room(mpk_writer_t *w)
+/* Grows buf through the growth allocator so that `want` more bytes fit, if it
+ * may (a partial growth still helps the byte loop). */
+static void grow(mpk_writer_t *w, size_t want)
 {
+    size_t target = w->len + want, ncap;
+    void *nb;
+    if (!w->grow.realloc || w->cap >= w->max_cap || target < w->len) return;
+    ncap = w->cap + w->cap / 2 > target ? w->cap + w->cap / 2 : target;
+    if (ncap > w->max_cap || ncap < w->cap) ncap = w->max_cap;
+    nb = w->grow.realloc(w->grow.ctx, w->buf, w->cap, ncap);
+    if (!nb) {
+        /* a stream goes on in the buffer it has (frames may be dropped) */
+        if (w->sink) w->max_cap = w->cap;
+        else WFAIL(w, MPK_ERR_NOMEM, "out of memory for the output buffer");
+        return;
+    }
+    w->buf = (uint8_t *)nb;
+    w->cap = ncap;
+}
+
+/* Makes room for `want` more bytes if it can: flushes what precedes an open
+ * frame, then grows the buffer, and as a last resort drops the header of a frame
+ * that fills the whole buffer (the rest of the pickle is written unframed). */
+static int make_room(mpk_writer_t *w, size_t want)
+{
+    if (w->sink) flush(w, w->frame_start != NO_FRAME ? w->frame_start : w->len);
+    if (!w->err.code && w->cap - w->len < want) grow(w, want);
+    if (w->err.code) return 0;
+    if (w->cap - w->len >= want) return 1;
     if (!w->sink) { WFAIL(w, MPK_ERR_LIMIT, "output buffer full"); return 0; }
-    if (w->frame_start != NO_FRAME && w->frame_start == 0) {
+    if (w->frame_start == 0) {
         memmove(w->buf, w->buf + FRAME_HEADER, w->len - FRAME_HEADER);
         w->len -= FRAME_HEADER;
         w->frame_start = NO_FRAME;
         w->unframed = 1;
+        flush(w, w->len);
     }
-    flush(w, w->frame_start != NO_FRAME ? w->frame_start : w->len);
-    return !w->err.code;
+    return !w->err.code && w->cap - w->len >= want;
 }
 
 static void put_raw(mpk_writer_t *w, const uint8_t *p, size_t n)
 {
     while (n && !w->err.code) {
         size_t room = w->cap - w->len, take;
-        if (!room) { if (!make_room(w)) return; continue; }
+        /* streams flush rather than grow; memory grows once for the whole n */
+        if (!room) { if (!make_room(w, w->sink ? 1 : n)) return; continue; }
         take = n < room ? n : room;
         memcpy(w->buf + w->len, p, take);
         w->len += take;
@@ -89,9 +115,10 @@ static void put(mpk_writer_t *w, const void *p, size_t n)
     if (w->err.code) return;
     if (framing(w) && w->frame_start == NO_FRAME) {
         static const uint8_t hdr[FRAME_HEADER] = {OP_FRAME, 0, 0, 0, 0, 0, 0, 0, 0};
-        if (w->cap < FRAME_HEADER * 2) w->unframed = 1;
+        size_t reach = w->grow.realloc && w->max_cap > w->cap ? w->max_cap : w->cap;
+        if (reach < FRAME_HEADER * 2) w->unframed = 1;
         else {
-            if (w->cap - w->len < FRAME_HEADER && !make_room(w)) return;
+            if (w->cap - w->len < FRAME_HEADER && !make_room(w, FRAME_HEADER)) return;
             w->frame_start = w->len;
             put_raw(w, hdr, FRAME_HEADER);
         }
@@ -176,7 +203,7 @@ void mpk_writer_init(mpk_writer_t *w, int protocol, int flags, void *buf, size_t
     w->frame_start = NO_FRAME;
     w->last_memo = -1;
     w->frames = frames;
-    w->max_depth = max_depth;
+    w->frames_cap = w->max_depth = max_depth;
     w->err.opcode = -1;
     if (w->proto > MPK_HIGHEST_PROTOCOL) { WFAIL(w, MPK_ERR_PROTOCOL, "unsupported protocol"); return; }
     if (!buf || cap < 16) { WFAIL(w, MPK_ERR_ARG, "the writer needs a buffer of at least 16 bytes"); return; }
@@ -198,6 +225,36 @@ mpk_err_t mpk_writer_finish(mpk_writer_t *w)
 }
 
 uint64_t mpk_writer_size(const mpk_writer_t *w) { return w->flushed + w->len; }
+int mpk_writer_protocol(const mpk_writer_t *w) { return w->proto; }
+
+void mpk_writer_set_growth(mpk_writer_t *w, const mpk_alloc_t *alloc, size_t max_cap, uint32_t max_depth)
+{
+    w->grow = *alloc;
+    w->max_cap = max_cap;
+    if (max_depth > w->max_depth) w->max_depth = max_depth;
+}
+
+struct mpk_wframe *mpk_writer_frames(const mpk_writer_t *w, uint32_t *cap)
+{
+    if (cap) *cap = w->frames_cap;
+    return w->frames;
+}
+
+uint8_t *mpk_writer_buffer(const mpk_writer_t *w, size_t *len, size_t *cap)
+{
+    if (len) *len = w->len;
+    if (cap) *cap = w->cap;
+    return w->buf;
+}
+
+void mpk_writer_memo_get(const mpk_writer_t *w, mpk_writer_memo_t *memo) { *memo = w->memo; }
+
+void mpk_writer_memo_set(mpk_writer_t *w, const mpk_writer_memo_t *memo)
+{
+    if (w->memo.next || w->depth) { WFAIL(w, MPK_ERR_ARG, "the memo is set before the first object"); return; }
+    w->memo = *memo;
+    if (w->memo.nnames > MPK_WRITER_NAMES) w->memo.nnames = MPK_WRITER_NAMES;
+}
 int64_t mpk_writer_last_memo(const mpk_writer_t *w) { return w->last_memo; }
 void mpk_writer_share_next(mpk_writer_t *w) { w->share_next = 1; }
 
@@ -216,7 +273,7 @@ static void memoize(mpk_writer_t *w, int share)
 {
     uint32_t key;
     if ((w->flags & MPK_WRITE_COMPACT) && !share) { w->last_memo = -1; return; }
-    key = w->memo_next++;
+    key = w->memo.next++;
     w->last_memo = key;
     if (w->proto >= 4) put1(w, OP_MEMOIZE);
     else if (w->proto >= 1) {
@@ -237,8 +294,8 @@ static void put_get(mpk_writer_t *w, uint32_t key)
 static int name_find(const mpk_writer_t *w, int kind, const char *a, size_t an, const char *b, size_t bn)
 {
     uint32_t i;
-    for (i = 0; i < w->nnames; i++) {
-        const struct mpk_wname *e = &w->names[i];
+    for (i = 0; i < w->memo.nnames; i++) {
+        const struct mpk_wname *e = &w->memo.names[i];
         if (e->kind == kind && e->an == an && e->bn == bn && !memcmp(e->a, a, an) && (!bn || !memcmp(e->b, b, bn)))
             return (int)i;
     }
@@ -248,8 +305,8 @@ static int name_find(const mpk_writer_t *w, int kind, const char *a, size_t an, 
 static void name_add(mpk_writer_t *w, int kind, const char *a, size_t an, const char *b, size_t bn)
 {
     struct mpk_wname *e;
-    if (w->last_memo < 0 || w->nnames >= MPK_WRITER_NAMES) return;
-    e = &w->names[w->nnames++];
+    if (w->last_memo < 0 || w->memo.nnames >= MPK_WRITER_NAMES) return;
+    e = &w->memo.names[w->memo.nnames++];
     e->kind = (uint8_t)kind;
     e->a = a; e->an = an; e->b = b; e->bn = bn;
     e->memo = (uint32_t)w->last_memo;
@@ -257,13 +314,31 @@ static void name_add(mpk_writer_t *w, int kind, const char *a, size_t an, const 
 
 /* ------------------------------------------------------------ containers */
 
+/* The frames array grows through the growth allocator up to max_depth. */
+static int grow_frames(mpk_writer_t *w)
+{
+    uint32_t ncap;
+    void *nf;
+    if (w->depth >= w->max_depth || !w->grow.realloc) {
+        WFAIL(w, MPK_ERR_LIMIT, "nesting limit (max_depth) exceeded");
+        return 0;
+    }
+    ncap = w->frames_cap < 8 ? 8 : w->frames_cap * 2;
+    if (ncap > w->max_depth) ncap = w->max_depth;
+    nf = w->grow.realloc(w->grow.ctx, w->frames, w->frames_cap * sizeof *w->frames, ncap * sizeof *w->frames);
+    if (!nf) { WFAIL(w, MPK_ERR_NOMEM, "out of memory for nesting state"); return 0; }
+    w->frames = (struct mpk_wframe *)nf;
+    w->frames_cap = ncap;
+    return 1;
+}
+
 static struct mpk_wframe *cur(mpk_writer_t *w) { return w->depth ? &w->frames[w->depth - 1] : NULL; }
 
 static struct mpk_wframe *push_frame(mpk_writer_t *w, int kind, uint64_t n, int share)
 {
     struct mpk_wframe *f;
     if (w->err.code) return NULL;
-    if (w->depth >= w->max_depth) { WFAIL(w, MPK_ERR_LIMIT, "nesting limit (max_depth) exceeded"); return NULL; }
+    if (w->depth >= w->frames_cap && !grow_frames(w)) return NULL;
     f = &w->frames[w->depth++];
     memset(f, 0, sizeof *f);
     f->kind = (uint8_t)kind;
@@ -688,11 +763,9 @@ void mpk_write_bigint(mpk_writer_t *w, const uint8_t *le, size_t n)
 #if MPK_WITH_TEXT_NUMBERS
         /* decimal text, converted in free buffer space */
         size_t need = 3 * m + 2 + m + 4, dn;
-        if (w->cap - w->len < need + FRAME_HEADER + 2) {
-            if (!w->sink || (make_room(w), w->cap - w->len < need + FRAME_HEADER + 2)) {
-                WFAIL(w, MPK_ERR_LIMIT, "int too large for the output buffer in protocol 0/1");
-                return;
-            }
+        if (w->cap - w->len < need + FRAME_HEADER + 2 && !make_room(w, need + FRAME_HEADER + 2)) {
+            WFAIL(w, MPK_ERR_LIMIT, "int too large for the output buffer in protocol 0/1");
+            return;
         }
         put1(w, OP_LONG);
         dn = mpk_bigint_to_decimal(le, m, (char *)w->buf + w->len, 3 * m + 2, w->buf + w->len + 3 * m + 2);
@@ -821,7 +894,7 @@ static void write_interned_str(mpk_writer_t *w, const char *s, size_t n)
 {
     int i = name_find(w, 1, s, n, "", 0);
     obj_start(w);
-    if (i >= 0) { put_get(w, w->names[i].memo); return; }
+    if (i >= 0) { put_get(w, w->memo.names[i].memo); return; }
     w->share_next = 1;  /* the name may be reused: keep it in the memo even when compact */
     write_text(w, (const uint8_t *)s, n, 0);
     name_add(w, 1, s, n, "", 0);
@@ -874,7 +947,7 @@ static void write_global_level(mpk_writer_t *w, const char *module, size_t mn, c
 {
     int i = name_find(w, 0, module, mn, name, nn);
     const char *dot = w->proto < 4 ? last_dot(name, nn) : NULL;
-    if (i >= 0) { put_get(w, w->names[i].memo); w->last_memo = w->names[i].memo; return; }
+    if (i >= 0) { put_get(w, w->memo.names[i].memo); w->last_memo = w->memo.names[i].memo; return; }
     if (levels > 32) { WFAIL(w, MPK_ERR_LIMIT, "global name nested too deeply"); return; }
     if (w->proto >= 4) {
         write_interned_str(w, module, mn);
@@ -898,7 +971,7 @@ static void write_global_names(mpk_writer_t *w, const char *module, size_t mn, c
 int64_t mpk_writer_global_key(const mpk_writer_t *w, const char *module, size_t mn, const char *name, size_t nn)
 {
     int i = name_find(w, 0, module, mn, name, nn);
-    return i < 0 ? -1 : (int64_t)w->names[i].memo;
+    return i < 0 ? -1 : (int64_t)w->memo.names[i].memo;
 }
 
 void mpk_write_global_begin(mpk_writer_t *w)

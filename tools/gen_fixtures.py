@@ -10,6 +10,7 @@ DIR/writer_expected.txt  lines '<case> <protocol> <hex>': what CPython writes fo
                          writer API.
 """
 import collections
+import io
 import os
 import pickle
 import struct
@@ -69,6 +70,15 @@ def writer_lines():
     for name, obj in writer_cases().items():
         for proto in range(6):
             lines.append('%s %d %s\n' % (name, proto, pickle.dumps(obj, proto).hex()))
+    # a Pickler keeps its memo across dump() calls: the second pickle of the same
+    # globals (in a new list) refers to the first one's memo
+    for proto in range(6):
+        f = io.BytesIO()
+        p = pickle.Pickler(f, proto)
+        p.dump(writer_cases()['globals'])
+        start = f.tell()
+        p.dump(writer_cases()['globals'])
+        lines.append('globals_again %d %s\n' % (proto, f.getvalue()[start:].hex()))
     return ''.join(lines)
 
 

@@ -18,6 +18,28 @@
 #include "py/objstr.h"
 #include "mpickle_mp.h"
 
+/* ------------------------------------------------------------ memory */
+
+/* The core's memory (VM arrays, the writer's buffer) comes from the GC heap:
+ * NULL when the heap is full, so that the core reports it (MemoryError). */
+static void *gc_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+    (void)ctx;
+    if (new_size == 0) {
+        m_del(uint8_t, ptr, old_size);
+        return NULL;
+    }
+    return m_renew_maybe(uint8_t, ptr, old_size, new_size, true);
+}
+
+static void gc_free(void *ctx, void *ptr, size_t size)
+{
+    (void)ctx;
+    m_del(uint8_t, ptr, size);
+}
+
+const mpk_alloc_t mpk_mp_gc_alloc = { gc_realloc, gc_free, NULL };
+
 /* ------------------------------------------------------------ exceptions */
 
 MP_DEFINE_CONST_OBJ_TYPE(mpk_type_PickleError, MP_QSTR_PickleError, MP_TYPE_FLAG_NONE,

@@ -24,17 +24,12 @@
 
 #if MPK_WITH_WRITER
 
-/* Free buffer space kept before each write call (opcodes, frame header). */
-#define SLACK 96
-
 typedef mpk_mp_ident_t ident_t;
 
 typedef struct dumper {
     mpk_writer_t w;
     ident_t *map;
     size_t cap, n;
-    struct mpk_wframe *frames;
-    size_t nframes;
     mp_obj_t file;                  /* MP_OBJ_NULL: the pickle stays in the buffer */
     const mp_stream_p_t *stream;    /* file's native write, or NULL: call file.write */
     mp_obj_t keep;                  /* strings the writer refers to until the end */
@@ -56,8 +51,6 @@ static MP_NORETURN void raise_writer_error(dumper_t *d)
     case MPK_ERR_NOMEM:
         mp_raise_type(&mp_type_MemoryError);
     case MPK_ERR_LIMIT:
-        /* the output buffer filled up: the heap could not grow it */
-        if (d->w.cap - d->w.len < SLACK) mp_raise_type(&mp_type_MemoryError);
         mp_raise_msg_varg(&mpk_type_PicklingError, MP_ERROR_TEXT("%s"), e->msg);
     case MPK_ERR_IO:
         mp_raise_OSError(MP_EIO);
@@ -68,39 +61,12 @@ static MP_NORETURN void raise_writer_error(dumper_t *d)
 
 /* ------------------------------------------------------------ output */
 
-/* The writer fills one buffer; before each call, the buffer is grown so that the
- * call fits. The pickle of dumps() is built whole in it (then becomes the bytes
- * object without a copy). A stream gets each committed frame (64 KiB at most,
- * as CPython writes them); before protocol 4 there are no frames and a small
- * buffer is flushed as it fills. If the heap cannot grow the buffer, a stream
- * gets the rest of the pickle without frames (still valid), and dumps()
- * MemoryError. */
-static void room(dumper_t *d, size_t need)
-{
-    mpk_writer_t *w = &d->w;
-    size_t want, ncap;
-    uint8_t *nb;
-    if (w->err.code) return;
-    if (d->file == MP_OBJ_NULL) {
-        want = w->len + need + SLACK;
-    } else if (w->proto < 4) {
-        /* only one write that needs more than the whole buffer (the decimal
-         * text of a protocol 0/1 big int) makes it grow */
-        want = need + SLACK;
-    } else {
-        /* a payload of 64 KiB or more is written outside frames */
-        want = w->len + (need >= 65536 ? 0 : need) + SLACK;
-        if (want > MPK_FRAME_BUFFER) want = MPK_FRAME_BUFFER;
-    }
-    if (want <= w->cap) return;
-    ncap = w->cap + w->cap / 2 > want ? w->cap + w->cap / 2 : want;
-    if (d->file != MP_OBJ_NULL && w->proto >= 4 && ncap > MPK_FRAME_BUFFER) ncap = MPK_FRAME_BUFFER;
-    nb = m_renew_maybe(uint8_t, w->buf, w->cap, ncap, true);
-    if (!nb) return;
-    w->buf = nb;
-    w->cap = ncap;
-}
-
+/* The writer's buffer grows in the GC heap (mpk_writer_set_growth): dumps()
+ * builds the whole pickle in it, then it becomes the bytes object without a
+ * copy. A stream gets each committed frame (64 KiB at most, as CPython writes
+ * them); before protocol 4 there are no frames and a small buffer is flushed
+ * as it fills. If the heap cannot grow the buffer, a stream gets the rest of the
+ * pickle without frames (still valid), and dumps() raises MemoryError. */
 static int sink(void *ctx, const uint8_t *p, size_t n)
 {
     dumper_t *d = (dumper_t *)ctx;
@@ -415,7 +381,6 @@ static void save_global(dumper_t *d, mp_obj_t obj, mp_obj_t name_override)
     global_name(d, obj, name_override, &g);
     keep(d, g.src[0]);
     keep(d, g.src[1]);
-    room(d, 2 * (g.mn + g.nn));
     mpk_write_global_n(&d->w, g.m, g.mn, g.n, g.nn);
     remember(d, obj);
 }
@@ -427,13 +392,11 @@ static void save_bigint(dumper_t *d, mp_obj_t obj)
     size_t n = (o->mpz.len * MPZ_DIG_SIZE + 7) / 8 + 1;
     uint8_t small[32], *buf = n <= sizeof small ? small : m_new(uint8_t, n);
     mp_obj_int_to_bytes(obj, n, buf, false, true, false);
-    room(d, 4 * n + 16);
     mpk_write_bigint(&d->w, buf, n);
     if (buf != small) m_del(uint8_t, buf, n);
     #elif MICROPY_LONGINT_IMPL == MICROPY_LONGINT_IMPL_LONGLONG
     uint8_t buf[8];
     mp_obj_int_to_bytes(obj, 8, buf, false, true, false);
-    room(d, 64);
     mpk_write_bigint(&d->w, buf, 8);
     #else
     (void)d;
@@ -455,7 +418,6 @@ static void save_text(dumper_t *d, mp_obj_t obj, int kind)
     }
     /* protocol 0 escapes a byte as \u00XX; older protocols write bytes as
      * latin-1 text (two UTF-8 bytes at most) */
-    room(d, (d->w.proto == 0 ? 6 : 2) * n + 16);
     if (kind == 0) mpk_write_str(&d->w, p, n);
     else if (kind == 1) mpk_write_bytes(&d->w, p, n);
     else mpk_write_bytearray(&d->w, p, n);
@@ -468,10 +430,8 @@ static void save_tuple(dumper_t *d, mp_obj_t obj)
     mp_obj_t *items;
     mp_int_t key;
     mp_obj_tuple_get(obj, &n, &items);
-    room(d, 8);
     mpk_write_tuple_begin(&d->w, n);
     for (i = 0; i < n; i++) save(d, items[i]);
-    room(d, 8);
     /* reached through its own items (via a list or dict) and memoized meanwhile */
     key = memo_of(d, obj);
     if (key >= 0) {
@@ -503,11 +463,9 @@ static void save_list(dumper_t *d, mp_obj_t obj)
     size_t n;
     mp_obj_t *items;
     mp_obj_list_get(obj, &n, &items);
-    room(d, 8);
     mpk_write_list_begin(&d->w, n);
     remember(d, obj);
     save_list_items(d, obj, n);
-    room(d, 8);
     mpk_write_list_end(&d->w);
 }
 
@@ -528,21 +486,17 @@ static void save_dict(dumper_t *d, mp_obj_t obj)
 {
     mp_map_t *map = mp_obj_dict_get_map(obj);
     size_t n = map->used;
-    room(d, 8);
     mpk_write_dict_begin(&d->w, n);
     remember(d, obj);
     save_map_items(d, map, n);
-    room(d, 8);
     mpk_write_dict_end(&d->w);
 }
 
 /* A map written as a dict that is no object of its own (an instance __dict__). */
 static void save_map_as_dict(dumper_t *d, const mp_map_t *map)
 {
-    room(d, 8);
     mpk_write_dict_begin(&d->w, map->used);
     save_map_items(d, map, map->used);
-    room(d, 8);
     mpk_write_dict_end(&d->w);
 }
 
@@ -563,16 +517,14 @@ static void save_set(dumper_t *d, mp_obj_t obj, bool frozen)
 {
     size_t n = (size_t)mp_obj_get_int(mp_obj_len(obj));
     mp_int_t key;
-    room(d, 32);
     if (frozen) {
         mpk_write_frozenset_begin(&d->w, n);
     } else {
         mpk_write_set_begin(&d->w, n);
-        if (d->w.proto >= 4) remember(d, obj);
+        if (mpk_writer_protocol(&d->w) >= 4) remember(d, obj);
     }
     save_iterable_items(d, obj, n);
-    room(d, 16);
-    if (!frozen && d->w.proto >= 4) {
+    if (!frozen && mpk_writer_protocol(&d->w) >= 4) {
         mpk_write_set_end(&d->w);
         return;
     }
@@ -592,7 +544,6 @@ static void save_set(dumper_t *d, mp_obj_t obj, bool frozen)
 static int write_call_or_get(dumper_t *d, mp_obj_t obj, mpk_call_t kind)
 {
     mp_int_t key = memo_of(d, obj);
-    room(d, 16);
     if (key >= 0) {
         mpk_write_call_end_recursive(&d->w, kind, (uint32_t)key);
         return 1;
@@ -642,10 +593,8 @@ static void finish_call(dumper_t *d, mp_obj_t obj, mpk_call_t kind, mp_obj_t lis
     }
     if (state != mp_const_none) {
         save(d, state);
-        room(d, 8);
         mpk_write_build(&d->w);
     }
-    room(d, 8);
     mpk_write_call_end(&d->w);
     return;
 bad_pair:
@@ -680,15 +629,14 @@ static void save_reduce(dumper_t *d, mp_obj_t obj, size_t len, const mp_obj_t *r
         mp_raise_msg(&mpk_type_PicklingError, MP_ERROR_TEXT("first item of the tuple returned by __reduce__ must be callable"));
     }
     mp_obj_tuple_get(args, &n, &a);
-    room(d, 8);
     mpk_write_call_begin(&d->w);
-    if (d->w.proto >= 4 && is_func(func, &mpk_newobj_ex_obj, MP_QSTR___newobj_ex__)) {
+    if (mpk_writer_protocol(&d->w) >= 4 && is_func(func, &mpk_newobj_ex_obj, MP_QSTR___newobj_ex__)) {
         if (n != 3) mp_raise_msg(&mpk_type_PicklingError, MP_ERROR_TEXT("__newobj_ex__ needs (cls, args, kwargs)"));
         save(d, a[0]);
         save(d, a[1]);
         save(d, a[2]);
         kind = MPK_CALL_NEWOBJ_EX;
-    } else if (d->w.proto >= 2 && is_func(func, &mpk_newobj_obj, MP_QSTR___newobj__)) {
+    } else if (mpk_writer_protocol(&d->w) >= 2 && is_func(func, &mpk_newobj_obj, MP_QSTR___newobj__)) {
         if (n < 1 || !mp_obj_is_type(a[0], &mp_type_type)) {
             mp_raise_msg(&mpk_type_PicklingError, MP_ERROR_TEXT("args[0] from __newobj__ args is not a type"));
         }
@@ -784,7 +732,6 @@ static void write_state(dumper_t *d, mp_obj_t state, const mp_map_t *state_map)
 {
     if (state_map) save_map_as_dict(d, state_map);
     else save(d, state);
-    room(d, 8);
     mpk_write_build(&d->w);
 }
 
@@ -820,14 +767,13 @@ static void save_object_newobj(dumper_t *d, mp_obj_t obj, const mp_obj_type_t *t
         }
     }
     if (kwargs != MP_OBJ_NULL) {
-        if (d->w.proto < 4) {
+        if (mpk_writer_protocol(&d->w) < 4) {
             mp_raise_msg(&mpk_type_PicklingError, MP_ERROR_TEXT("keyword arguments of __getnewargs_ex__ need protocol 4"));
         }
         kind = MPK_CALL_NEWOBJ_EX;
     }
     if (native != MP_OBJ_NULL && base == &mp_type_list) listitems = native;
     if (native != MP_OBJ_NULL && base == &mp_type_dict) dictitems = native;
-    room(d, 8);
     mpk_write_call_begin(&d->w);
     save(d, MP_OBJ_FROM_PTR(t));
     save(d, args);
@@ -852,7 +798,6 @@ static void save_object_newobj(dumper_t *d, mp_obj_t obj, const mp_obj_type_t *t
         }
     }
     if (state_map || state != mp_const_none) write_state(d, state, state_map);
-    room(d, 8);
     mpk_write_call_end(&d->w);
     return;
 bad_newargs:
@@ -871,20 +816,17 @@ static void save_object_reconstructor(dumper_t *d, mp_obj_t obj, const mp_obj_ty
 {
     const mp_map_t *state_map;
     mp_obj_t state;
-    room(d, 8);
     mpk_write_call_begin(&d->w);
     save(d, MP_OBJ_FROM_PTR(&mpk_reconstructor_obj));
     mpk_write_tuple_begin(&d->w, 3);
     save(d, MP_OBJ_FROM_PTR(t));
     save(d, MP_OBJ_FROM_PTR(base ? base : &mp_type_object));
     save(d, base ? native_copy(base, native) : mp_const_none);
-    room(d, 8);
     mpk_write_tuple_end(&d->w);
     if (write_call_or_get(d, obj, MPK_CALL_REDUCE)) return;
     state = default_state(obj, &state_map);
     /* copyreg._reduce_ex adds the state only when it is true */
     if (state_map || mp_obj_is_true(state)) write_state(d, state, state_map);
-    room(d, 8);
     mpk_write_call_end(&d->w);
 }
 
@@ -893,7 +835,7 @@ static void save_instance(dumper_t *d, mp_obj_t obj, const mp_obj_type_t *t)
     const mp_obj_type_t *base = native_base(t);
     mp_obj_t native = MP_OBJ_NULL, rv;
     bool found;
-    rv = call_method(obj, MP_QSTR___reduce_ex__, 1, MP_OBJ_NEW_SMALL_INT(d->w.proto), &found);
+    rv = call_method(obj, MP_QSTR___reduce_ex__, 1, MP_OBJ_NEW_SMALL_INT(mpk_writer_protocol(&d->w)), &found);
     if (!found) rv = call_method(obj, MP_QSTR___reduce__, 0, MP_OBJ_NULL, &found);
     if (found) {
         save_reduce_value(d, obj, rv);
@@ -911,7 +853,7 @@ static void save_instance(dumper_t *d, mp_obj_t obj, const mp_obj_type_t *t)
             pickling_error("cannot pickle", obj);
         }
     }
-    if (d->w.proto >= 2) save_object_newobj(d, obj, t, base, native);
+    if (mpk_writer_protocol(&d->w) >= 2) save_object_newobj(d, obj, t, base, native);
     else save_object_reconstructor(d, obj, t, base, native);
 }
 
@@ -970,16 +912,16 @@ static void save_inner(dumper_t *d, mp_obj_t obj)
 {
     const mp_obj_type_t *t;
     mp_int_t key;
-    if (obj == mp_const_none) { room(d, 0); mpk_write_none(&d->w); return; }
-    if (obj == mp_const_false || obj == mp_const_true) { room(d, 0); mpk_write_bool(&d->w, obj == mp_const_true); return; }
-    if (mp_obj_is_small_int(obj)) { room(d, 24); mpk_write_int(&d->w, MP_OBJ_SMALL_INT_VALUE(obj)); return; }
+    if (obj == mp_const_none) { mpk_write_none(&d->w); return; }
+    if (obj == mp_const_false || obj == mp_const_true) { mpk_write_bool(&d->w, obj == mp_const_true); return; }
+    if (mp_obj_is_small_int(obj)) { mpk_write_int(&d->w, MP_OBJ_SMALL_INT_VALUE(obj)); return; }
     t = mp_obj_get_type(obj);
     if (t == &mp_type_int) { save_bigint(d, obj); return; }
     #if MICROPY_PY_BUILTINS_FLOAT
-    if (t == &mp_type_float) { room(d, 32); mpk_write_float(&d->w, (double)mp_obj_float_get(obj)); return; }
+    if (t == &mp_type_float) { mpk_write_float(&d->w, (double)mp_obj_float_get(obj)); return; }
     #endif
     key = memo_of(d, obj);
-    if (key >= 0) { room(d, 0); mpk_write_memo_get(&d->w, (uint32_t)key); return; }
+    if (key >= 0) { mpk_write_memo_get(&d->w, (uint32_t)key); return; }
     if (t == &mp_type_str) save_text(d, obj, 0);
     else if (t == &mp_type_bytes) save_text(d, obj, 1);
     #if MICROPY_PY_BUILTINS_BYTEARRAY
@@ -1017,11 +959,7 @@ static void memo_in(dumper_t *d, const mpk_mp_dump_memo_t *m)
     d->cap = m->cap;
     d->n = m->n;
     d->keep = m->keep;
-    /* the writer has no call to continue a memo (API request): its key counter
-     * and name table are set from the Pickler's */
-    d->w.memo_next = m->memo_next;
-    d->w.nnames = m->nnames;
-    memcpy(d->w.names, m->names, sizeof d->w.names);
+    mpk_writer_memo_set(&d->w, &m->wmemo);
 }
 
 static void memo_out(const dumper_t *d, mpk_mp_dump_memo_t *m)
@@ -1030,27 +968,34 @@ static void memo_out(const dumper_t *d, mpk_mp_dump_memo_t *m)
     m->cap = d->cap;
     m->n = d->n;
     m->keep = d->keep;
-    m->memo_next = d->w.memo_next;
-    m->nnames = d->w.nnames;
-    memcpy(m->names, d->w.names, sizeof m->names);
+    mpk_writer_memo_get(&d->w, &m->wmemo);
+}
+
+static void free_frames(const mpk_writer_t *w)
+{
+    uint32_t n;
+    struct mpk_wframe *frames = mpk_writer_frames(w, &n);
+    m_del(struct mpk_wframe, frames, n);
 }
 
 static mp_obj_t run(dumper_t *d, mp_obj_t obj, mpk_mp_dump_memo_t *memo)
 {
+    size_t len, cap;
+    uint8_t *buf;
     save(d, obj);
-    room(d, 16);
     if (mpk_writer_finish(&d->w) != MPK_OK) raise_writer_error(d);
-    m_del(struct mpk_wframe, d->frames, d->nframes);
+    free_frames(&d->w);
     if (!memo && d->map) m_del(ident_t, d->map, d->cap);
+    buf = mpk_writer_buffer(&d->w, &len, &cap);
     if (d->file != MP_OBJ_NULL) {
-        m_del(uint8_t, d->w.buf, d->w.cap);
+        m_del(uint8_t, buf, cap);
         return mp_const_none;
     } else {
         /* the buffer becomes the bytes object (shrunk in place, not copied) */
         vstr_t v;
-        v.alloc = d->w.cap;
-        v.len = d->w.len;
-        v.buf = (char *)d->w.buf;
+        v.alloc = cap;
+        v.len = len;
+        v.buf = (char *)buf;
         v.fixed_buf = false;
         return mp_obj_new_bytes_from_vstr(&v);
     }
@@ -1075,10 +1020,11 @@ mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, int protocol, int flags, mpk_m
             if (dest[0] == MP_OBJ_NULL) mp_raise_TypeError(MP_ERROR_TEXT("file must have a 'write' attribute"));
         }
     }
-    d.nframes = 3 * MPICKLE_MP_MAX_DEPTH + 8;
-    d.frames = m_new(struct mpk_wframe, d.nframes);
-    mpk_writer_init(&d.w, protocol, flags, m_new(uint8_t, cap), cap, file != MP_OBJ_NULL ? sink : NULL, &d,
-        d.frames, (uint32_t)d.nframes);
+    /* the writer's nesting state grows with the depth reached: each walker
+     * level may hold three writer frames */
+    mpk_writer_init(&d.w, protocol, flags, m_new(uint8_t, cap), cap, file != MP_OBJ_NULL ? sink : NULL, &d, NULL, 0);
+    mpk_writer_set_growth(&d.w, &mpk_mp_gc_alloc, file != MP_OBJ_NULL ? MPK_FRAME_BUFFER : SIZE_MAX,
+        3 * MPICKLE_MP_MAX_DEPTH + 8);
     if (!memo) return run(&d, obj, NULL);
     memo_in(&d, memo);
     /* the Pickler's memo must follow even a failed dump (its map may have moved) */

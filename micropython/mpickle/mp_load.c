@@ -193,26 +193,6 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(mpk_slice_obj, 1, 3, mpk_slice);
 
 #if MPK_WITH_DECODER
 
-/* ------------------------------------------------------------ VM memory */
-
-static void *gc_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    (void)ctx;
-    if (new_size == 0) {
-        m_del(uint8_t, ptr, old_size);
-        return NULL;
-    }
-    return m_renew_maybe(uint8_t, ptr, old_size, new_size, true);
-}
-
-static void gc_free(void *ctx, void *ptr, size_t size)
-{
-    (void)ctx;
-    m_del(uint8_t, ptr, size);
-}
-
-static const mpk_alloc_t gc_alloc = { gc_realloc, gc_free, NULL };
-
 typedef mpk_mp_loader_t loader_t;
 
 #define LD(c) ((loader_t *)(c))
@@ -649,19 +629,15 @@ static void set_attrs(mp_obj_t inst, mp_obj_t state, bool dict_update)
 
 /* BUILD: a registered setstate_func, else __setstate__, else the instance
  * __dict__ updated, else setattr per item; (state, slotstate) pairs too. */
-static mpk_err_t h_build(void *c, mpk_obj_t obj, mpk_obj_t st)
+static mpk_err_t h_build(void *c, mpk_obj_t obj, mpk_obj_t st, mpk_obj_t *out)
 {
     loader_t *ld = LD(c);
     mp_obj_t inst = TO_MP(obj), state = TO_MP(st), slotstate = mp_const_none, dest[3];
     const mp_obj_t *e = mpk_reg_find_obj(REG_OBJ_TYPE, MP_OBJ_FROM_PTR(mp_obj_get_type(inst)));
     if (e && e[REG_SETSTATE_FUNC] != mp_const_none) {
         mp_obj_t r = mp_call_function_2(e[REG_SETSTATE_FUNC], inst, state);
-        /* as mPickle: a setstate_func may return a new object that replaces the
-         * one on the stack (the VM has no API for this: its stack top is the
-         * instance BUILD applies to, see mpk_decoder_t) */
-        if (r != mp_const_none && r != inst && ld->dec.sp > 0 && TO_MP(ld->dec.stack[ld->dec.sp - 1]) == inst) {
-            ld->dec.stack[ld->dec.sp - 1] = TO_MPK(r);
-        }
+        /* as mPickle: a setstate_func may return a new object that replaces it */
+        if (r != mp_const_none) *out = TO_MPK(r);
         return MPK_OK;
     }
     /* a state for anything but an instance would set attributes of a class, a
@@ -745,35 +721,7 @@ static void loader_init(loader_t *ld, const mpk_mp_load_opts_t *opts)
     o.limits.max_alloc = (uint64_t)1 << 40;
     if (&ld->opts != opts) ld->opts = *opts;
     ld->has_memo = false;
-    mpk_decoder_init(&ld->dec, &mp_host, ld, &gc_alloc, &o);
-}
-
-/* Ready for the next pickle of a stream, keeping the memo (CPython's Unpickler
- * keeps it across load() calls). The core has no call for this (API request:
- * a mpk_decoder_next() that keeps the memo): its memo arrays are set aside,
- * the decoder is reset, and they are put back. */
-static void decoder_next_keep_memo(mpk_decoder_t *d)
-{
-    mpk_decoder_t m = *d;
-    d->memo = NULL;
-    d->memo_cap = 0;
-    d->memo_set = NULL;
-    d->memo_set_bytes = 0;
-    d->sparse_keys = NULL;
-    d->sparse_vals = NULL;
-    d->sparse_n = d->sparse_cap = 0;
-    mpk_decoder_reset(d);
-    d->memo = m.memo;
-    d->memo_cap = m.memo_cap;
-    d->memo_set = m.memo_set;
-    d->memo_set_bytes = m.memo_set_bytes;
-    d->sparse_keys = m.sparse_keys;
-    d->sparse_vals = m.sparse_vals;
-    d->sparse_n = m.sparse_n;
-    d->sparse_cap = m.sparse_cap;
-    d->memo_count = m.memo_count;
-    d->allocated = m.memo_cap * sizeof *m.memo + m.memo_set_bytes +
-                   m.sparse_cap * (sizeof *m.sparse_keys + sizeof *m.sparse_vals);
+    mpk_decoder_init(&ld->dec, &mp_host, ld, &mpk_mp_gc_alloc, &o);
 }
 
 static MP_NORETURN void raise_decoder_error(loader_t *ld)
@@ -964,7 +912,7 @@ mp_obj_t mpk_mp_load_next(mpk_mp_loader_t *ld, mp_obj_t file)
     reader_t r;
     reader_init(&r, file);
     if (ld->has_memo) {
-        decoder_next_keep_memo(&ld->dec);
+        mpk_decoder_next(&ld->dec);
     } else {
         /* first load, or the one before failed: a fresh decoder */
         loader_init(ld, &ld->opts);

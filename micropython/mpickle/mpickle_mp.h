@@ -19,8 +19,8 @@
 
 /* ------------------------------------------------------------ switches */
 
-/* Nesting depth of dump (walker levels) before RuntimeError; each level may hold
- * three writer frames (24 bytes each) allocated per call. */
+/* Nesting depth of dump (walker levels) before RuntimeError; each level reached
+ * may hold three writer frames (24 bytes each, grown as the depth is reached). */
 #ifndef MPICKLE_MP_MAX_DEPTH
 #define MPICKLE_MP_MAX_DEPTH 200
 #endif
@@ -38,6 +38,9 @@
 #ifndef MPICKLE_MP_READ_CHUNK
 #define MPICKLE_MP_READ_CHUNK 256
 #endif
+
+/* The GC heap as the core's allocator (modmpickle.c). */
+extern const mpk_alloc_t mpk_mp_gc_alloc;
 
 /* ------------------------------------------------------------ exceptions */
 
@@ -110,9 +113,7 @@ typedef struct mpk_mp_ident {
 typedef struct mpk_mp_dump_memo {
     mpk_mp_ident_t *map;    /* identity map: object -> memo key (GC heap) */
     size_t cap, n;
-    uint32_t memo_next;     /* the writer's next memo key */
-    uint32_t nnames;        /* the writer's table of globals and names written */
-    struct mpk_wname names[MPK_WRITER_NAMES];
+    mpk_writer_memo_t wmemo;  /* the writer's next key and names written */
     mp_obj_t keep;          /* str objects the names point into, or MP_OBJ_NULL */
 } mpk_mp_dump_memo_t;
 

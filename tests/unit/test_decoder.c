@@ -318,6 +318,72 @@ static void test_alloc_failures(void)
     }
 }
 
+/* Two pickles from one stream, the second GETting what the first PUT: with
+ * mpk_decoder_next the memo carries over (CPython's Unpickler.load() twice); with
+ * mpk_decoder_reset it does not. Also the bytes after STOP stay unread. */
+static void test_next_keeps_memo(void)
+{
+    /* [] memoized as 0; then GET 0 and a new PUT 1 */
+    static const unsigned char stream[] = "\x80\x02]q\x00.\x80\x02h\x00q\x01.\x80\x02h\x01.";
+    size_t n = sizeof stream - 1, pos = 0, used;
+    counting_t cnt;
+    mpk_alloc_t alloc;
+    mpk_arena_t arena;
+    mpk_decoder_t d;
+    mpk_value_ctx_t vc;
+    mpk_value_t *first, *second;
+    counting_alloc(&cnt, &alloc);
+    mpk_arena_init(&arena, &alloc, 0);
+    mpk_value_ctx_init(&vc, &arena, &d, 0);
+    mpk_decoder_init(&d, &mpk_value_host, &vc, &alloc, NULL);
+    CHECK(mpk_decoder_feed(&d, stream, n, 1, &used) == MPK_DONE && used == 6);
+    first = (mpk_value_t *)mpk_decoder_result(&d);
+    pos += used;
+    mpk_decoder_next(&d);
+    CHECK(mpk_decoder_result(&d) == NULL && d.offset == 0);
+    CHECK(mpk_decoder_feed(&d, stream + pos, n - pos, 1, &used) == MPK_DONE && used == 7);
+    second = (mpk_value_t *)mpk_decoder_result(&d);
+    CHECK(first != NULL && first == second && mpk_type(first) == MPK_LIST);
+    pos += used;
+    mpk_decoder_reset(&d);
+    CHECK(mpk_decoder_feed(&d, stream + pos, n - pos, 1, &used) == MPK_FAILED);
+    CHECK(d.err.code == MPK_ERR_MEMO && d.err.offset == 2);
+    mpk_decoder_destroy(&d);
+    mpk_arena_free(&arena);
+    CHECK(cnt.outstanding == 0);
+}
+
+/* BUILD lets the host replace the object on the stack. */
+static mpk_err_t swap_build(void *ctx, mpk_obj_t obj, mpk_obj_t state, mpk_obj_t *out)
+{
+    (void)ctx; (void)obj;
+    *out = state;
+    return MPK_OK;
+}
+
+static void test_build_replaces(void)
+{
+    /* (BUILD applied to an int with a list as state: the list takes its place) */
+    static const unsigned char p[] = "\x80\x02K\x07]b.";
+    counting_t cnt;
+    mpk_alloc_t alloc;
+    mpk_arena_t arena;
+    mpk_decoder_t d;
+    mpk_value_ctx_t vc;
+    mpk_host_t host = mpk_value_host;
+    mpk_value_t *v;
+    host.build = swap_build;
+    counting_alloc(&cnt, &alloc);
+    mpk_arena_init(&arena, &alloc, 0);
+    mpk_value_ctx_init(&vc, &arena, &d, 0);
+    mpk_decoder_init(&d, &host, &vc, &alloc, NULL);
+    CHECK(mpk_decoder_feed(&d, p, sizeof p - 1, 1, NULL) == MPK_DONE);
+    v = (mpk_value_t *)mpk_decoder_result(&d);
+    CHECK(mpk_type(v) == MPK_LIST);
+    mpk_decoder_destroy(&d);
+    mpk_arena_free(&arena);
+}
+
 int main(void)
 {
     test_corpus();
@@ -327,5 +393,7 @@ int main(void)
     test_deep();
     test_accessors();
     test_alloc_failures();
+    test_next_keeps_memo();
+    test_build_replaces();
     CHECK_DONE();
 }

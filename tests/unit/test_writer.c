@@ -154,6 +154,26 @@ static mpk_err_t run_case(build_fn fn, int proto, size_t cap, growbuf_t *out)
     return rc;
 }
 
+/* The second of two pickles written with the memo carried over, as a CPython
+ * Pickler writes it when dump() is called twice. */
+static mpk_err_t run_again(build_fn fn, int proto, growbuf_t *out)
+{
+    static struct mpk_wframe frames[16];
+    static unsigned char buf[MPK_FRAME_BUFFER];
+    mpk_writer_memo_t memo;
+    growbuf_t first = {0};
+    mpk_writer_t w;
+    mpk_writer_init(&w, proto, 0, buf, sizeof buf, growbuf_sink, &first, frames, 16);
+    fn(&w);
+    mpk_writer_finish(&w);
+    mpk_writer_memo_get(&w, &memo);
+    free(first.p);
+    mpk_writer_init(&w, proto, 0, buf, sizeof buf, growbuf_sink, out, frames, 16);
+    mpk_writer_memo_set(&w, &memo);
+    fn(&w);
+    return mpk_writer_finish(&w);
+}
+
 static void test_fixtures(void)
 {
     size_t n, checked = 0;
@@ -169,17 +189,21 @@ static void test_fixtures(void)
         build_fn fn;
         growbuf_t out = {0};
         if (sscanf(line, "%63s %d %131071s", name, &proto, hex) != 3) continue;
-        fn = find_case(name);
-        CHECK_MSG(fn != NULL, "no builder for case %s", name);
-        if (!fn) continue;
         wn = unhex(hex, want);
-        CHECK_MSG(run_case(fn, proto, MPK_FRAME_BUFFER, &out) == MPK_OK, "%s proto %d", name, proto);
+        if (!strcmp(name, "globals_again")) {
+            CHECK_MSG(run_again(b_globals, proto, &out) == MPK_OK, "%s proto %d", name, proto);
+        } else {
+            fn = find_case(name);
+            CHECK_MSG(fn != NULL, "no builder for case %s", name);
+            if (!fn) continue;
+            CHECK_MSG(run_case(fn, proto, MPK_FRAME_BUFFER, &out) == MPK_OK, "%s proto %d", name, proto);
+        }
         if (out.n != wn || memcmp(out.p, want, wn)) fprintf(stderr, "case %s protocol %d:\n", name, proto);
         CHECK_BYTES(out.p, out.n, want, wn);
         free(out.p);
         checked++;
     }
-    CHECK(checked == 6 * sizeof cases / sizeof cases[0]);
+    CHECK(checked == 6 * (sizeof cases / sizeof cases[0] + 1));
     free(text);
 }
 
@@ -267,6 +291,125 @@ static void test_small_buffer_unframed(void)
     free(small.p); free(full.p); free(again.p);
 }
 
+static void b_large(mpk_writer_t *w)
+{
+    int i;
+    static char pad[70000];
+    uint8_t big[400];
+    memset(pad, 'x', sizeof pad);
+    for (i = 0; i < (int)sizeof big; i++) big[i] = (uint8_t)(i * 37 + 11);
+    mpk_write_list_begin(w, 30004);
+    mpk_write_bigint(w, big, sizeof big);   /* protocol 0/1: ~1000 digits in one piece */
+    for (i = 0; i < 30000; i++) mpk_write_int(w, i * 7919);
+    mpk_write_str(w, pad, 65535);       /* fills a frame to the brim */
+    mpk_write_bytes(w, pad, sizeof pad); /* outside frames */
+    mpk_write_str(w, "end", 3);
+    mpk_write_list_end(w);
+}
+
+static int fail_realloc;
+static void *test_realloc(void *ctx, void *p, size_t old, size_t n)
+{
+    (void)ctx; (void)old;
+    return fail_realloc ? NULL : realloc(p, n);
+}
+
+/* Writes fn with a buffer that starts at 16 bytes and grows up to max_cap. */
+static mpk_err_t run_growing(build_fn fn, int proto, growbuf_t *sink_out, size_t max_cap,
+                             growbuf_t *mem_out, size_t *peak_cap)
+{
+    mpk_alloc_t alloc = {test_realloc, NULL, NULL};
+    mpk_writer_t w;
+    mpk_err_t rc;
+    size_t len, cap;
+    uint8_t *buf;
+    /* no frames array yet: it grows too */
+    mpk_writer_init(&w, proto, 0, malloc(16), 16, sink_out ? growbuf_sink : NULL, sink_out, NULL, 0);
+    mpk_writer_set_growth(&w, &alloc, max_cap, 16);
+    fn(&w);
+    rc = mpk_writer_finish(&w);
+    buf = mpk_writer_buffer(&w, &len, &cap);
+    if (mem_out && rc == MPK_OK) growbuf_sink(mem_out, buf, len);
+    *peak_cap = cap;
+    free(buf);
+    free(mpk_writer_frames(&w, NULL));
+    return rc;
+}
+
+/* A growing buffer gives the same bytes as a full-size one: in memory (no sink)
+ * and streaming (it grows only until a frame fits, then flushes). */
+static void test_growth(void)
+{
+    static const build_fn fns[] = {b_record, b_big_list, b_large, b_globals, b_bytes};
+    size_t i, peak;
+    int proto;
+    for (i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        for (proto = 0; proto <= 5; proto++) {
+            growbuf_t ref = {0}, mem = {0}, streamed = {0};
+            CHECK(run_case(fns[i], proto, MPK_FRAME_BUFFER, &ref) == MPK_OK);
+            CHECK(run_growing(fns[i], proto, NULL, SIZE_MAX, &mem, &peak) == MPK_OK);
+            CHECK_BYTES(mem.p, mem.n, ref.p, ref.n);
+            CHECK(run_growing(fns[i], proto, &streamed, MPK_FRAME_BUFFER, NULL, &peak) == MPK_OK);
+            CHECK_BYTES(streamed.p, streamed.n, ref.p, ref.n);
+            CHECK_MSG(peak <= MPK_FRAME_BUFFER, "case %u protocol %d grew to %u", (unsigned)i, proto, (unsigned)peak);
+            free(ref.p); free(mem.p); free(streamed.p);
+        }
+    }
+    /* growth that fails is MPK_ERR_NOMEM; a stream whose buffer may not grow
+     * enough drops frames, and has no room for a big int's decimal text */
+    fail_realloc = 1;
+    CHECK(run_growing(b_large, 4, NULL, SIZE_MAX, NULL, &peak) == MPK_ERR_NOMEM);
+    fail_realloc = 0;
+    {
+        growbuf_t small = {0};
+        CHECK(run_growing(b_large, 4, &small, 64, NULL, &peak) == MPK_OK && peak == 64);
+        free(small.p);
+        small.p = NULL; small.n = small.cap = 0;
+        CHECK(run_growing(b_large, 0, &small, 64, NULL, &peak) == MPK_ERR_LIMIT);
+        free(small.p);
+    }
+}
+
+static void b_deep(mpk_writer_t *w)
+{
+    int i;
+    for (i = 0; i < 17; i++) mpk_write_list_begin(w, 1);
+    mpk_write_none(w);
+    for (i = 0; i < 17; i++) mpk_write_list_end(w);
+}
+
+/* The frames array grows to max_depth (16 here) and no further. */
+static void test_frames_growth(void)
+{
+    size_t peak;
+    uint32_t cap;
+    mpk_alloc_t alloc = {test_realloc, NULL, NULL};
+    mpk_writer_t w;
+    CHECK(run_growing(b_deep, 4, NULL, SIZE_MAX, NULL, &peak) == MPK_ERR_LIMIT);
+    mpk_writer_init(&w, 4, 0, malloc(16), 16, NULL, NULL, NULL, 0);
+    mpk_writer_set_growth(&w, &alloc, SIZE_MAX, 40);
+    b_deep(&w);
+    CHECK(mpk_writer_finish(&w) == MPK_OK);
+    CHECK(mpk_writer_frames(&w, &cap) != NULL && cap >= 17 && cap <= 40);
+    free(mpk_writer_buffer(&w, NULL, NULL));
+    free(mpk_writer_frames(&w, NULL));
+}
+
+/* The memo can be set only before the first object. */
+static void test_memo_misuse(void)
+{
+    unsigned char buf[64];
+    static struct mpk_wframe frames[2];
+    mpk_writer_memo_t memo;
+    mpk_writer_t w;
+    mpk_writer_init(&w, 4, 0, buf, sizeof buf, NULL, NULL, frames, 2);
+    mpk_write_global(&w, "a", "b");
+    mpk_writer_memo_get(&w, &memo);
+    CHECK(memo.next > 0 && memo.nnames > 0);
+    mpk_writer_memo_set(&w, &memo);
+    CHECK(w.err.code == MPK_ERR_ARG);
+}
+
 int main(void)
 {
     test_fixtures();
@@ -274,5 +417,8 @@ int main(void)
     test_fixed_buffer();
     test_misuse();
     test_small_buffer_unframed();
+    test_growth();
+    test_memo_misuse();
+    test_frames_growth();
     CHECK_DONE();
 }
