@@ -4,9 +4,9 @@
  *
  *   dumps(obj, protocol=None, *, fix_imports=True) -> bytes
  *   dump(obj, file, protocol=None, *, fix_imports=True)
- *   loads(data, *, fix_imports=True, encoding="ASCII", errors="strict", buffers=None, trusted=False)
+ *   loads(data, *, fix_imports=True, encoding="ASCII", errors="strict", buffers=None, trusted=False, persistent_load=None)
  *   load(file, *, <same keywords>)
- *   Pickler(file, protocol=None, *, fix_imports=True).dump(obj)
+ *   Pickler(file, protocol=None, *, fix_imports=True, persistent_id=None).dump(obj)
  *   Unpickler(file, *, <load keywords>).load()
  *
  * The module's globals are a ROM table: importing it takes no heap.
@@ -62,6 +62,27 @@ MP_DEFINE_CONST_OBJ_TYPE(mpk_type_UnpicklingError, MP_QSTR_UnpicklingError, MP_T
 
 /* ------------------------------------------------------------ arguments */
 
+/* persistent_id= / persistent_load=: None is no hook. */
+static mp_obj_t hook_arg(mp_obj_t f)
+{
+    if (f == mp_const_none) return MP_OBJ_NULL;
+    if (!mp_obj_is_callable(f)) mp_raise_TypeError(MP_ERROR_TEXT("persistent_id/persistent_load must be callable"));
+    return f;
+}
+
+/* Loads or stores one hook attribute (persistent_id, persistent_load) of a
+ * Pickler or Unpickler; other names go on to the methods. Reading an unset
+ * hook is an AttributeError, as in CPython. */
+static void hook_attr(mp_obj_t *hook, mp_obj_t *dest)
+{
+    if (dest[0] == MP_OBJ_NULL) {
+        if (*hook != MP_OBJ_NULL) dest[0] = *hook;
+    } else if (dest[0] == MP_OBJ_SENTINEL) {
+        *hook = dest[1] == MP_OBJ_NULL ? MP_OBJ_NULL : hook_arg(dest[1]);
+        dest[0] = MP_OBJ_NULL;
+    }
+}
+
 #if MPK_WITH_WRITER
 /* protocol=None: DEFAULT_PROTOCOL; negative: HIGHEST_PROTOCOL (as CPython). */
 static int protocol_arg(mp_obj_t p)
@@ -84,7 +105,7 @@ static int dump_flags(bool fix_imports)
 
 #if MPK_WITH_DECODER
 /* The keywords every load function takes, after its positional argument. */
-enum { LOAD_FIX_IMPORTS, LOAD_ENCODING, LOAD_ERRORS, LOAD_BUFFERS, LOAD_TRUSTED, LOAD__COUNT };
+enum { LOAD_FIX_IMPORTS, LOAD_ENCODING, LOAD_ERRORS, LOAD_BUFFERS, LOAD_TRUSTED, LOAD_PERSISTENT_LOAD, LOAD__COUNT };
 
 static const mp_arg_t load_args[LOAD__COUNT] = {
     { MP_QSTR_fix_imports, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = true} },
@@ -92,6 +113,7 @@ static const mp_arg_t load_args[LOAD__COUNT] = {
     { MP_QSTR_errors, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_QSTR(MP_QSTR_strict)} },
     { MP_QSTR_buffers, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     { MP_QSTR_trusted, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false} },
+    { MP_QSTR_persistent_load, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
 };
 
 static bool str_in(const char *s, size_t n, const char *const *names)
@@ -120,6 +142,7 @@ static void load_opts(const mp_arg_val_t *a, mpk_mp_load_opts_t *o)
     o->fix_imports = a[LOAD_FIX_IMPORTS].u_bool;
     o->trusted = a[LOAD_TRUSTED].u_bool;
     o->buffers = a[LOAD_BUFFERS].u_obj == mp_const_none ? MP_OBJ_NULL : mp_getiter(a[LOAD_BUFFERS].u_obj, NULL);
+    o->persistent_load = hook_arg(a[LOAD_PERSISTENT_LOAD].u_obj);
 }
 #endif
 
@@ -136,7 +159,8 @@ static mp_obj_t py_dumps(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_a
     };
     mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
     mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
-    return mpk_mp_dump(a[ARG_obj].u_obj, MP_OBJ_NULL, protocol_arg(a[ARG_protocol].u_obj), dump_flags(a[ARG_fix_imports].u_bool), NULL);
+    mpk_mp_dump_opts_t o = { protocol_arg(a[ARG_protocol].u_obj), dump_flags(a[ARG_fix_imports].u_bool), MP_OBJ_NULL };
+    return mpk_mp_dump(a[ARG_obj].u_obj, MP_OBJ_NULL, &o, NULL);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(py_dumps_obj, 0, py_dumps);
 
@@ -151,7 +175,8 @@ static mp_obj_t py_dump(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_ar
     };
     mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
     mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
-    return mpk_mp_dump(a[ARG_obj].u_obj, a[ARG_file].u_obj, protocol_arg(a[ARG_protocol].u_obj), dump_flags(a[ARG_fix_imports].u_bool), NULL);
+    mpk_mp_dump_opts_t o = { protocol_arg(a[ARG_protocol].u_obj), dump_flags(a[ARG_fix_imports].u_bool), MP_OBJ_NULL };
+    return mpk_mp_dump(a[ARG_obj].u_obj, a[ARG_file].u_obj, &o, NULL);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(py_dump_obj, 0, py_dump);
 #endif
@@ -184,17 +209,18 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(py_load_obj, 1, py_load);
 typedef struct pickler {
     mp_obj_base_t base;
     mp_obj_t file;
-    int protocol, flags;
+    mpk_mp_dump_opts_t opts;    /* protocol, flags, persistent_id */
     mpk_mp_dump_memo_t memo;    /* kept from one dump() to the next, as CPython's */
 } pickler_t;
 
 static mp_obj_t pickler_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args)
 {
-    enum { ARG_file, ARG_protocol, ARG_fix_imports };
+    enum { ARG_file, ARG_protocol, ARG_fix_imports, ARG_persistent_id };
     static const mp_arg_t allowed[] = {
         { MP_QSTR_file, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_protocol, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_fix_imports, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = true} },
+        { MP_QSTR_persistent_id, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
     mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
     pickler_t *self;
@@ -203,15 +229,16 @@ static mp_obj_t pickler_make_new(const mp_obj_type_t *type, size_t n_args, size_
     memset(&self->memo, 0, sizeof self->memo);
     self->memo.keep = MP_OBJ_NULL;
     self->file = a[ARG_file].u_obj;
-    self->protocol = protocol_arg(a[ARG_protocol].u_obj);
-    self->flags = dump_flags(a[ARG_fix_imports].u_bool);
+    self->opts.protocol = protocol_arg(a[ARG_protocol].u_obj);
+    self->opts.flags = dump_flags(a[ARG_fix_imports].u_bool);
+    self->opts.persistent_id = hook_arg(a[ARG_persistent_id].u_obj);
     return MP_OBJ_FROM_PTR(self);
 }
 
 static mp_obj_t pickler_dump(mp_obj_t self_in, mp_obj_t obj)
 {
     pickler_t *self = MP_OBJ_TO_PTR(self_in);
-    return mpk_mp_dump(obj, self->file, self->protocol, self->flags, &self->memo);
+    return mpk_mp_dump(obj, self->file, &self->opts, &self->memo);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(pickler_dump_obj, pickler_dump);
 
@@ -231,8 +258,18 @@ static const mp_rom_map_elem_t pickler_locals_table[] = {
 };
 static MP_DEFINE_CONST_DICT(pickler_locals, pickler_locals_table);
 
+/* p.persistent_id = f, as in CPython (a subclass passes persistent_id= to
+ * Pickler.__init__ instead: MicroPython's native base does not see its methods) */
+static void pickler_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest)
+{
+    pickler_t *self = MP_OBJ_TO_PTR(self_in);
+    if (attr == MP_QSTR_persistent_id) hook_attr(&self->opts.persistent_id, dest);
+    else dest[1] = MP_OBJ_SENTINEL;
+}
+
 static MP_DEFINE_CONST_OBJ_TYPE(mpk_type_Pickler, MP_QSTR_Pickler, MP_TYPE_FLAG_NONE,
     make_new, pickler_make_new,
+    attr, pickler_attr,
     locals_dict, &pickler_locals);
 #endif
 
@@ -275,8 +312,17 @@ static const mp_rom_map_elem_t unpickler_locals_table[] = {
 };
 static MP_DEFINE_CONST_DICT(unpickler_locals, unpickler_locals_table);
 
+/* u.persistent_load = f, as in CPython (or persistent_load= to __init__) */
+static void unpickler_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest)
+{
+    unpickler_t *self = MP_OBJ_TO_PTR(self_in);
+    if (attr == MP_QSTR_persistent_load) hook_attr(&self->loader.opts.persistent_load, dest);
+    else dest[1] = MP_OBJ_SENTINEL;
+}
+
 static MP_DEFINE_CONST_OBJ_TYPE(mpk_type_Unpickler, MP_QSTR_Unpickler, MP_TYPE_FLAG_NONE,
     make_new, unpickler_make_new,
+    attr, unpickler_attr,
     locals_dict, &unpickler_locals);
 #endif
 

@@ -33,6 +33,8 @@ typedef struct dumper {
     mp_obj_t file;                  /* MP_OBJ_NULL: the pickle stays in the buffer */
     const mp_stream_p_t *stream;    /* file's native write, or NULL: call file.write */
     mp_obj_t keep;                  /* strings the writer refers to until the end */
+    mp_obj_t persistent_id;         /* the hook, or MP_OBJ_NULL */
+    bool pid_skip;                  /* the object being saved is an id: not asked again */
     uint32_t depth;
 } dumper_t;
 
@@ -940,14 +942,42 @@ static void save_inner(dumper_t *d, mp_obj_t obj)
     else save_other(d, obj, t);
 }
 
+/* CPython's persistent_id hook: an object it names (not None) is written as
+ * that id (PERSID text in protocol 0, else the id pickled and BINPERSID). */
+static bool save_persistent(dumper_t *d, mp_obj_t obj)
+{
+    mp_obj_t pid = mp_call_function_1(d->persistent_id, obj);
+    if (pid == mp_const_none) return false;
+    if (mpk_writer_protocol(&d->w) == 0) {
+        /* CPython writes str(pid), which must be ASCII (and one line) */
+        size_t n, i;
+        mp_obj_t text = mp_obj_is_str(pid) ? pid : mp_call_function_1(MP_OBJ_FROM_PTR(&mp_type_str), pid);
+        const char *s = mp_obj_str_get_data(text, &n);
+        for (i = 0; i < n; i++) {
+            if ((s[i] & 0x80) || s[i] == '\n') {
+                mp_raise_msg(&mpk_type_PicklingError, MP_ERROR_TEXT("persistent IDs in protocol 0 must be ASCII strings"));
+            }
+        }
+        mpk_write_persid_text(&d->w, s, n);
+        return true;
+    }
+    mpk_write_persid_begin(&d->w);
+    d->pid_skip = true;
+    save(d, pid);
+    mpk_write_persid_end(&d->w);
+    return true;
+}
+
 static void save(dumper_t *d, mp_obj_t obj)
 {
+    bool ask = d->persistent_id != MP_OBJ_NULL && !d->pid_skip;
     if (d->w.err.code) return;
     if (++d->depth > MPICKLE_MP_MAX_DEPTH) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("maximum recursion depth exceeded while pickling"));
     }
     MP_STACK_CHECK();
-    save_inner(d, obj);
+    d->pid_skip = false;
+    if (!ask || !save_persistent(d, obj)) save_inner(d, obj);
     d->depth--;
 }
 
@@ -1001,7 +1031,7 @@ static mp_obj_t run(dumper_t *d, mp_obj_t obj, mpk_mp_dump_memo_t *memo)
     }
 }
 
-mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, int protocol, int flags, mpk_mp_dump_memo_t *memo)
+mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, const mpk_mp_dump_opts_t *opts, mpk_mp_dump_memo_t *memo)
 {
     dumper_t d;
     nlr_buf_t nlr;
@@ -1010,6 +1040,7 @@ mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, int protocol, int flags, mpk_m
     memset(&d, 0, sizeof d);
     d.file = file;
     d.keep = MP_OBJ_NULL;
+    d.persistent_id = opts->persistent_id;
     if (file != MP_OBJ_NULL) {
         const mp_obj_type_t *ft = mp_obj_get_type(file);
         const mp_stream_p_t *s = MP_OBJ_TYPE_GET_SLOT_OR_NULL(ft, protocol);
@@ -1022,7 +1053,7 @@ mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, int protocol, int flags, mpk_m
     }
     /* the writer's nesting state grows with the depth reached: each walker
      * level may hold three writer frames */
-    mpk_writer_init(&d.w, protocol, flags, m_new(uint8_t, cap), cap, file != MP_OBJ_NULL ? sink : NULL, &d, NULL, 0);
+    mpk_writer_init(&d.w, opts->protocol, opts->flags, m_new(uint8_t, cap), cap, file != MP_OBJ_NULL ? sink : NULL, &d, NULL, 0);
     mpk_writer_set_growth(&d.w, &mpk_mp_gc_alloc, file != MP_OBJ_NULL ? MPK_FRAME_BUFFER : SIZE_MAX,
         3 * MPICKLE_MP_MAX_DEPTH + 8);
     if (!memo) return run(&d, obj, NULL);

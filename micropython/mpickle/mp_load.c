@@ -669,8 +669,12 @@ static mpk_err_t h_build(void *c, mpk_obj_t obj, mpk_obj_t st, mpk_obj_t *out)
 
 static mpk_err_t h_persid(void *c, mpk_obj_t pid, mpk_obj_t *out)
 {
-    (void)c; (void)pid; (void)out;
-    unpickling_error(MP_ERROR_TEXT("A load persistent id instruction was encountered, but no persistent_load function was specified."));
+    loader_t *ld = LD(c);
+    if (ld->opts.persistent_load == MP_OBJ_NULL) {
+        unpickling_error(MP_ERROR_TEXT("A load persistent id instruction was encountered,\nbut no persistent_load function was specified."));
+    }
+    *out = TO_MPK(mp_call_function_1(ld->opts.persistent_load, TO_MP(pid)));
+    return MPK_OK;
 }
 
 static mpk_err_t h_ext(void *c, uint32_t code, mpk_obj_t *out)

@@ -117,10 +117,16 @@ typedef struct mpk_mp_dump_memo {
     mp_obj_t keep;          /* str objects the names point into, or MP_OBJ_NULL */
 } mpk_mp_dump_memo_t;
 
-/* protocol: 0..5 (already checked); flags: MPK_WRITE_*. file: MP_OBJ_NULL to
- * return bytes, else the pickle is written to it and None returned. memo: a
- * Pickler's memo (zeroed for a fresh one), or NULL for a one-off pickle. */
-mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, int protocol, int flags, mpk_mp_dump_memo_t *memo);
+typedef struct mpk_mp_dump_opts {
+    int protocol;           /* 0..5, already checked */
+    int flags;              /* MPK_WRITE_* */
+    mp_obj_t persistent_id; /* CPython's hook: obj -> id or None; MP_OBJ_NULL: none */
+} mpk_mp_dump_opts_t;
+
+/* file: MP_OBJ_NULL to return bytes, else the pickle is written to it and None
+ * returned. memo: a Pickler's memo (zeroed for a fresh one), or NULL for a
+ * one-off pickle. */
+mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, const mpk_mp_dump_opts_t *opts, mpk_mp_dump_memo_t *memo);
 
 /* ------------------------------------------------------------ load (mp_load.c) */
 
@@ -129,6 +135,7 @@ typedef struct mpk_mp_load_opts {
     bool trusted;
     mpk_py2str_t py2str;
     mp_obj_t buffers;       /* iterator over out-of-band buffers, or MP_OBJ_NULL */
+    mp_obj_t persistent_load; /* CPython's hook: id -> object; MP_OBJ_NULL: none */
 } mpk_mp_load_opts_t;
 
 /* The decoder and options of one load, or of an Unpickler across its loads. */
