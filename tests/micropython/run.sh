@@ -13,4 +13,12 @@ if ! ls tests/micropython/test_*.py >/dev/null 2>&1; then
     echo "SKIPPED: MicroPython given ($MICROPYTHON) but tests/micropython has no tests."
     exit 0
 fi
-exec python3 tests/micropython/run.py "$MICROPYTHON"
+python3 tests/micropython/run.py "$MICROPYTHON" || rc=1
+# The CMake integration check needs a MicroPython source tree and the unix
+# port's build folder (MICROPY_DIR, MICROPY_PORT_BUILD).
+if [ -n "$MICROPY_DIR" ] && [ -n "$MICROPY_PORT_BUILD" ]; then
+    tests/micropython/cmake/check.sh || rc=1
+else
+    echo "SKIPPED: CMake integration check (set MICROPY_DIR and MICROPY_PORT_BUILD to run it)"
+fi
+exit ${rc:-0}
