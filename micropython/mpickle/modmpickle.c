@@ -246,8 +246,10 @@ static MP_DEFINE_CONST_FUN_OBJ_2(pickler_dump_obj, pickler_dump);
 static mp_obj_t pickler_clear_memo(mp_obj_t self_in)
 {
     pickler_t *self = MP_OBJ_TO_PTR(self_in);
+    bool busy = self->memo.busy;    /* a dump() running keeps its own copy of the memo */
     memset(&self->memo, 0, sizeof self->memo);
     self->memo.keep = MP_OBJ_NULL;
+    self->memo.busy = busy;
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(pickler_clear_memo_obj, pickler_clear_memo);

@@ -415,6 +415,10 @@ static void save_text(dumper_t *d, mp_obj_t obj, int kind)
         mp_get_buffer_raise(obj, &bi, MP_BUFFER_READ);
         p = bi.buf;
         n = bi.len;
+        /* a stream's write() runs while the payload is copied out and may
+         * resize the bytearray (moving its buffer): it gets a snapshot, whose
+         * data block `p` keeps alive */
+        if (d->file != MP_OBJ_NULL && n > 0) p = mp_obj_str_get_data(mp_obj_new_bytes(bi.buf, n), &n);
     } else {
         p = mp_obj_str_get_data(obj, &n);
     }
@@ -1057,15 +1061,21 @@ mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, const mpk_mp_dump_opts_t *opts
     mpk_writer_set_growth(&d.w, &mpk_mp_gc_alloc, file != MP_OBJ_NULL ? MPK_FRAME_BUFFER : SIZE_MAX,
         3 * MPICKLE_MP_MAX_DEPTH + 8);
     if (!memo) return run(&d, obj, NULL);
+    /* persistent_id or a __reduce__ calling dump() on this same Pickler would
+     * grow (and m_del) the map this dump still writes to */
+    if (memo->busy) mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("Pickler.dump() called while it runs"));
     memo_in(&d, memo);
+    memo->busy = true;
     /* the Pickler's memo must follow even a failed dump (its map may have moved) */
     if (nlr_push(&nlr) == 0) {
         r = run(&d, obj, memo);
         nlr_pop();
         memo_out(&d, memo);
+        memo->busy = false;
         return r;
     }
     memo_out(&d, memo);
+    memo->busy = false;
     nlr_jump(nlr.ret_val);
 }
 

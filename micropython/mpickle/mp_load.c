@@ -296,6 +296,52 @@ static mpk_err_t h_bytearray(void *c, const uint8_t *p, size_t n, mpk_obj_t *out
 
 /* ------------------------------------------------------------ containers */
 
+/* MicroPython hashes tuples and frozensets recursively in C, with no stack
+ * check, and TUPLE1 nests a tuple with one byte and no MARK: a key nested a few
+ * thousand levels deep (a few hundred on a microcontroller) would overflow the
+ * C stack in a dict or a set. Keys are walked before they are hashed, bounded
+ * in depth and in work (a shared sub-tuple is walked each time it is met). */
+#ifndef MPICKLE_MP_MAX_KEY_DEPTH
+#define MPICKLE_MP_MAX_KEY_DEPTH 32
+#endif
+#define KEY_WALK_BUDGET 512
+
+static bool is_hashed_container(mp_obj_t o)
+{
+    #if MICROPY_PY_BUILTINS_FROZENSET
+    if (mp_obj_is_type(o, &mp_type_frozenset)) return true;
+    #endif
+    return mp_obj_is_type(o, &mp_type_tuple);
+}
+
+static void walk_key(mp_obj_t k, int depth, size_t *budget)
+{
+    if (!is_hashed_container(k)) return;
+    if (depth >= MPICKLE_MP_MAX_KEY_DEPTH || *budget == 0) {
+        unpickling_error(MP_ERROR_TEXT("dict key or set item nested too deeply"));
+    }
+    --*budget;
+    if (mp_obj_is_type(k, &mp_type_tuple)) {
+        size_t n, i;
+        mp_obj_t *items;
+        mp_obj_tuple_get(k, &n, &items);
+        for (i = 0; i < n; i++) walk_key(items[i], depth + 1, budget);
+    } else {
+        mp_obj_iter_buf_t buf;
+        mp_obj_t it = mp_getiter(k, &buf), item;
+        while ((item = mp_iternext(it)) != MP_OBJ_STOP_ITERATION) walk_key(item, depth + 1, budget);
+    }
+}
+
+static void check_keys(const mpk_obj_t *keys, size_t n, size_t stride)
+{
+    size_t i, budget;
+    for (i = 0; i < n; i++) {
+        budget = KEY_WALK_BUDGET;   /* per key */
+        walk_key(TO_MP(keys[i * stride]), 0, &budget);
+    }
+}
+
 static mpk_err_t h_tuple(void *c, const mpk_obj_t *items, size_t n, mpk_obj_t *out)
 {
     (void)c;
@@ -322,6 +368,7 @@ static mpk_err_t h_frozenset(void *c, const mpk_obj_t *items, size_t n, mpk_obj_
 {
     #if MICROPY_PY_BUILTINS_FROZENSET
     (void)c;
+    check_keys(items, n, 1);
     *out = TO_MPK(mp_call_function_1(MP_OBJ_FROM_PTR(&mp_type_frozenset), mp_obj_new_tuple(n, (const mp_obj_t *)items)));
     return MPK_OK;
     #else
@@ -376,6 +423,7 @@ static mpk_err_t h_setitems(void *c, mpk_obj_t dict, const mpk_obj_t *kv, size_t
     mp_obj_t d = TO_MP(dict);
     size_t i;
     (void)c;
+    check_keys(kv, n, 2);
     for (i = 0; i < n; i++) {
         if (mp_obj_is_dict_or_ordereddict(d)) mp_obj_dict_store(d, TO_MP(kv[2 * i]), TO_MP(kv[2 * i + 1]));
         else mp_obj_subscr(d, TO_MP(kv[2 * i]), TO_MP(kv[2 * i + 1]));
@@ -387,6 +435,7 @@ static mpk_err_t h_add(void *c, mpk_obj_t set, const mpk_obj_t *items, size_t n)
 {
     mp_obj_t s = TO_MP(set);
     (void)c;
+    check_keys(items, n, 1);
     #if MICROPY_PY_BUILTINS_SET
     if (mp_obj_is_exact_type(s, &mp_type_set)) {
         size_t i;
@@ -527,6 +576,12 @@ static mpk_err_t h_global(void *c, const mpk_name_t *nm, mpk_obj_t *out)
         /* names registered as a Python 2 pickle spells them */
         o = registered_global(nm->raw_module, nm->raw_module_len, nm->raw_name, nm->raw_name_len);
     }
+    if (o != MP_OBJ_NULL && mp_obj_is_obj(o) && !mpk_reg_knows(o)) {
+        /* a name registered as a string (obj_reconstructor_func="mod.func"):
+         * what it resolves to may be called, as the user asked */
+        if (ld->granted == MP_OBJ_NULL) ld->granted = mp_obj_new_list(0, NULL);
+        mp_obj_list_append(ld->granted, o);
+    }
     if (o == MP_OBJ_NULL) o = known_global(ld->opts.trusted, nm->module, nm->module_len, nm->name, nm->name_len);
     if (o == MP_OBJ_NULL) o = runtime_global(ld, nm->module, nm->module_len, nm->name, nm->name_len);
     *out = TO_MPK(o);
@@ -545,12 +600,50 @@ static bool is_helper(mp_obj_t f)
            p == &mpk_codecs_encode_obj || p == &mpk_getattr_obj;
 }
 
+/* set(x), frozenset(x), dict(x), OrderedDict(x) hash the items of x */
+static bool hashes_items(mp_obj_t f)
+{
+    const void *t = MP_OBJ_TO_PTR(f);
+    #if MICROPY_PY_BUILTINS_SET
+    if (t == &mp_type_set) return true;
+    #endif
+    #if MICROPY_PY_BUILTINS_FROZENSET
+    if (t == &mp_type_frozenset) return true;
+    #endif
+    #if MICROPY_PY_COLLECTIONS_ORDEREDDICT
+    if (t == &mp_type_ordereddict) return true;
+    #endif
+    return t == &mp_type_dict;
+}
+
+static void check_iterable_keys(mp_obj_t arg)
+{
+    size_t n;
+    mp_obj_t *items;
+    if (mp_obj_is_type(arg, &mp_type_list)) mp_obj_list_get(arg, &n, &items);
+    else if (mp_obj_is_type(arg, &mp_type_tuple)) mp_obj_tuple_get(arg, &n, &items);
+    else return;    /* other iterables come from classes, which are trusted */
+    check_keys((const mpk_obj_t *)items, n, 1);
+}
+
 /* In a safe load only what find_global hands out may be called: types (each one
  * came through the policy), this module's helpers and registered functions. */
+static bool granted(loader_t *ld, mp_obj_t f)
+{
+    size_t n, i;
+    mp_obj_t *items;
+    if (ld->granted == MP_OBJ_NULL) return false;
+    mp_obj_list_get(ld->granted, &n, &items);
+    for (i = 0; i < n; i++) {
+        if (items[i] == f) return true;
+    }
+    return false;
+}
+
 static void check_callable(loader_t *ld, mp_obj_t f)
 {
     if (ld->opts.trusted || mp_obj_is_type(f, &mp_type_type)) return;
-    if (mp_obj_is_obj(f) && (is_helper(f) || mpk_reg_knows(f))) return;
+    if (mp_obj_is_obj(f) && (is_helper(f) || mpk_reg_knows(f) || granted(ld, f))) return;
     mp_raise_msg_varg(&mpk_type_UnpicklingError,
         MP_ERROR_TEXT("calling a '%s' object is forbidden (load with trusted=True only for data you trust)"),
         mp_obj_get_type_str(f));
@@ -568,6 +661,7 @@ static mpk_err_t h_call(void *c, mpk_call_t kind, mpk_obj_t callable, mpk_obj_t 
     }
     mp_obj_tuple_get(a, &n, &items);
     check_callable(ld, f);
+    if (n && hashes_items(f)) check_iterable_keys(items[0]);
     switch (kind) {
     case MPK_CALL_REDUCE:
         *out = TO_MPK(mp_call_function_n_kw(f, n, 0, items));
@@ -591,6 +685,18 @@ static mpk_err_t h_call(void *c, mpk_call_t kind, mpk_obj_t callable, mpk_obj_t 
     return MPK_OK;
 }
 
+static bool has_setattr(mp_obj_t inst)
+{
+    #if MICROPY_PY_DELATTR_SETATTR
+    mp_obj_t dest[2];
+    mp_load_method_maybe(MP_OBJ_FROM_PTR(mp_obj_get_type(inst)), MP_QSTR___setattr__, dest);
+    return dest[0] != MP_OBJ_NULL;
+    #else
+    (void)inst;
+    return false;
+    #endif
+}
+
 /* Sets an attribute in the instance's __dict__ (no __setattr__), or with
  * setattr. A str key becomes a qstr only if that qstr exists (any name code
  * uses does): qstrs are never freed, and pickles must not grow them. Other keys
@@ -603,8 +709,15 @@ static void set_attr(mp_obj_t inst, mp_obj_t key, mp_obj_t value, bool dict_upda
         size_t n;
         const char *s = mp_obj_str_get_data(key, &n);
         qstr q = qstr_find_strn(s, n);
-        if (q != MP_QSTRnull) k = MP_OBJ_NEW_QSTR(q);
-        else if (!dict_update) k = MP_OBJ_NEW_QSTR(qstr_from_strn(s, n));
+        if (q != MP_QSTRnull) {
+            k = MP_OBJ_NEW_QSTR(q);
+        } else if (!dict_update) {
+            /* no code names this attribute (its qstr does not exist): an
+             * instance takes it in its __dict__, as setattr would without a
+             * __setattr__; only a trusted load of another object makes one */
+            if (mp_obj_is_instance_type(mp_obj_get_type(inst)) && !has_setattr(inst)) dict_update = true;
+            else k = MP_OBJ_NEW_QSTR(qstr_from_strn(s, n));
+        }
     } else if (!mp_obj_is_str(key) && !dict_update) {
         unpickling_error(MP_ERROR_TEXT("state keys must be str"));
     }
@@ -725,6 +838,7 @@ static void loader_init(loader_t *ld, const mpk_mp_load_opts_t *opts)
     o.limits.max_alloc = (uint64_t)1 << 40;
     if (&ld->opts != opts) ld->opts = *opts;
     ld->has_memo = false;
+    ld->granted = MP_OBJ_NULL;
     mpk_decoder_init(&ld->dec, &mp_host, ld, &mpk_mp_gc_alloc, &o);
 }
 
@@ -914,6 +1028,12 @@ mp_obj_t mpk_mp_load_file(mp_obj_t file, const mpk_mp_load_opts_t *opts)
 mp_obj_t mpk_mp_load_next(mpk_mp_loader_t *ld, mp_obj_t file)
 {
     reader_t r;
+    nlr_buf_t nlr;
+    mp_obj_t res;
+    /* a class or persistent_load calling load() on this same Unpickler would
+     * re-initialise the decoder under the running one, which still holds
+     * pointers into its old stack */
+    if (ld->busy) mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("Unpickler.load() called while it runs"));
     reader_init(&r, file);
     if (ld->has_memo) {
         mpk_decoder_next(&ld->dec);
@@ -923,7 +1043,15 @@ mp_obj_t mpk_mp_load_next(mpk_mp_loader_t *ld, mp_obj_t file)
     }
     /* a failure (an exception from anywhere) leaves has_memo false */
     ld->has_memo = false;
-    return loader_result(ld, load_stream(ld, &r), true);
+    ld->busy = true;
+    if (nlr_push(&nlr) == 0) {
+        res = loader_result(ld, load_stream(ld, &r), true);
+        nlr_pop();
+        ld->busy = false;
+        return res;
+    }
+    ld->busy = false;
+    nlr_jump(nlr.ret_val);
 }
 
 #endif /* MPK_WITH_DECODER */

@@ -97,8 +97,9 @@ mp_obj_t mpk_reg_dummy_get(const char *mod, size_t mn, const char *name, size_t 
 /* Where obj lives among the dummy modules: true and the (module, name) str objects. */
 bool mpk_reg_dummy_find(mp_obj_t obj, mp_obj_t *module, mp_obj_t *name);
 
-/* Did the user register obj (a type, a reconstruct/setstate/reduce function or a
- * dummy-module function)? Registered callables are trusted by the loader. */
+/* Did the user register obj as a type, a reconstruct_func or a dummy-module
+ * function? Those may be called by a safe load (a setstate_func or reduce_func
+ * is called by the module itself, never named by a pickle). */
 bool mpk_reg_knows(mp_obj_t obj);
 
 /* ------------------------------------------------------------ dump (mp_dump.c) */
@@ -115,6 +116,7 @@ typedef struct mpk_mp_dump_memo {
     size_t cap, n;
     mpk_writer_memo_t wmemo;  /* the writer's next key and names written */
     mp_obj_t keep;          /* str objects the names point into, or MP_OBJ_NULL */
+    bool busy;              /* a dump() runs: a nested one would grow (and free) map under it */
 } mpk_mp_dump_memo_t;
 
 typedef struct mpk_mp_dump_opts {
@@ -143,6 +145,8 @@ typedef struct mpk_mp_loader {
     mpk_decoder_t dec;
     mpk_mp_load_opts_t opts;
     bool has_memo;          /* dec holds the memo of earlier pickles of the stream */
+    bool busy;              /* a load() runs: a nested one would re-initialise dec under it */
+    mp_obj_t granted;       /* list of what registered names resolved to, or MP_OBJ_NULL */
 } mpk_mp_loader_t;
 
 /* One pickle from a buffer (bytes after STOP are ignored, as CPython does). */
