@@ -107,26 +107,53 @@ def not_float32(obj):
         return True
 
 
-def corpus(mp, res):
-    """The corpus, without what this firmware cannot hold (counted as skipped)."""
+def longlong_port(mp):
+    """Are the firmware's ints 64-bit at most (MICROPY_LONGINT_IMPL_LONGLONG)?"""
+    rc, out, err = run([mp, '-c', "print(2**64)"])
+    return 'OverflowError' in err + out
+
+
+def beyond_int64(obj):
+    return type(obj) is int and not -2**63 <= obj < 2**63
+
+
+def corpus(mp, res, overflow=None):
+    """The corpus, without what this firmware cannot hold (counted as skipped).
+    Ints beyond 64 bits on a longlong firmware go to `overflow` when given (they
+    must load as OverflowError), else are skipped."""
     f32 = float32_port(mp)
+    ll = longlong_port(mp)
     out = []
     for name, obj, exact in cross_corpus.corpus():
         if f32 and not_float32(obj):
             res.skipped += 1
             continue
+        if ll and beyond_int64(obj):
+            if overflow is not None:
+                overflow.append((name, obj, exact))
+            else:
+                res.skipped += 1
+            continue
         out.append((name, obj, exact))
     return out
+
+
+OVERFLOW = object()
 
 
 def cpython_to_micropython(mp, res):
     """Pickles CPython writes, protocols 0-5, loaded by MicroPython."""
     want = {}
+    overflow = []
     with tempfile.NamedTemporaryFile('w', suffix='.txt', delete=False) as f:
-        for name, obj, exact in corpus(mp, res):
+        for name, obj, exact in corpus(mp, res, overflow):
             for proto in range(6):
                 f.write('%s %d %s\n' % (name, proto, pickle.dumps(obj, proto).hex()))
                 want[(name, str(proto))] = cross_corpus.canon(obj)
+        for name, obj, exact in overflow:
+            for proto in range(6):
+                f.write('%s %d %s\n' % (name, proto, pickle.dumps(obj, proto).hex()))
+                want[(name, str(proto))] = OVERFLOW
         path = f.name
     try:
         rc, out, err = run([mp, '-X', 'heapsize=16M', 'cross_load.py', path])
@@ -140,6 +167,11 @@ def cpython_to_micropython(mp, res):
     if rc != 0:
         res.check(False, 'cross_load.py', 'exit status %d\n%s' % (rc, err[-2000:]))
     for key, text in want.items():
+        if text is OVERFLOW:
+            res.check(str(got.get(key)).startswith('ERR OverflowError'),
+                      'cpython->micropython %s protocol %s (OverflowError on a longlong firmware)' % key,
+                      '  got  %s' % str(got.get(key))[:300])
+            continue
         res.check(got.get(key) == text, 'cpython->micropython %s protocol %s' % key,
                   '  want %s\n  got  %s' % (text[:300], str(got.get(key))[:300]))
 

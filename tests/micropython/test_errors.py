@@ -51,7 +51,7 @@ attempt('bytes after stop', b'\x80\x02K\x07.garbage')
 
 # every prefix of valid pickles: EOFError (or UnpicklingError), never a result
 import io
-objs = [[1, 'a', (2.5, b'x')], {'k': [None, True]}, 'x' * 300, list(range(50)), {1, 2}, 10**30]
+objs = [[1, 'a', (2.5, b'x')], {'k': [None, True]}, 'x' * 300, list(range(50)), {1, 2}, -2**62]
 counts = {}
 for p in range(6):
     for o in objs:

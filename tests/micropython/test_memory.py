@@ -32,7 +32,7 @@ big = None
 
 import io
 
-data = {'name': 'sensor', 'values': [1.5, 2.5, None], 'n': 10**20, 't': (1, 'x'), 's': {1, 2}}
+data = {'name': 'sensor', 'values': [1.5, 2.5, None], 'n': 2**62, 't': (1, 'x'), 's': {1, 2}}
 
 
 class Bad:
