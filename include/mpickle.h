@@ -289,7 +289,8 @@ enum {
 
 /* Nesting state of one open container (callers provide an array of these). */
 struct mpk_wframe {
-    uint8_t kind, share, half, pad;
+    uint8_t kind, share, half;
+    uint8_t make_first;         /* compact: the first batch ends with LIST/DICT (made by MARK) */
     uint64_t n, done;           /* items declared and written (dict: pairs) */
 };
 
@@ -588,7 +589,9 @@ int mpk_dict_set(mpk_arena_t *a, mpk_value_t *dict, mpk_value_t *key, mpk_value_
 typedef struct mpk_dump_opts {
     int protocol;               /* 0..5, -1 for MPK_DEFAULT_PROTOCOL */
     int flags;                  /* MPK_WRITE_* */
-    uint32_t max_depth;         /* nesting bound, 0: default */
+    uint32_t max_depth;         /* nesting bound, 0: default. The encoder recurses once per
+                                 * level (about 100-150 bytes of C stack each, 2-3x that
+                                 * under sanitizers): size it for the stack you have */
 } mpk_dump_opts_t;
 
 /* Encodes the graph rooted at v through sink (buffered in buf[0..cap), which for

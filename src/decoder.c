@@ -13,6 +13,18 @@
 #include "numtext.h"
 #include "compat.h"
 
+/* Declared for every build (limits also bound the value model's encoder), so
+ * outside the decoder's switch. */
+void mpk_limits_default(mpk_limits_t *l)
+{
+    l->max_depth = MPK_DEFAULT_MAX_DEPTH;
+    l->max_stack = MPK_DEFAULT_MAX_STACK;
+    l->max_memo = MPK_DEFAULT_MAX_MEMO;
+    l->max_str = MPK_DEFAULT_MAX_STR;
+    l->max_alloc = MPK_DEFAULT_MAX_ALLOC;
+    l->max_input = 0;
+}
+
 #if MPK_WITH_DECODER
 
 /* ------------------------------------------------------------ errors, memory */
@@ -72,16 +84,6 @@ static mpk_err_t grow(mpk_decoder_t *d, void **p, size_t *cap, size_t need, size
 }
 
 /* ------------------------------------------------------------ init and reset */
-
-void mpk_limits_default(mpk_limits_t *l)
-{
-    l->max_depth = MPK_DEFAULT_MAX_DEPTH;
-    l->max_stack = MPK_DEFAULT_MAX_STACK;
-    l->max_memo = MPK_DEFAULT_MAX_MEMO;
-    l->max_str = MPK_DEFAULT_MAX_STR;
-    l->max_alloc = MPK_DEFAULT_MAX_ALLOC;
-    l->max_input = 0;
-}
 
 void mpk_decoder_opts_default(mpk_decoder_opts_t *o)
 {
@@ -174,16 +176,23 @@ int mpk_decoder_protocol(const mpk_decoder_t *d)
 
 /* ------------------------------------------------------------ stack and marks */
 
-static size_t fence(const mpk_decoder_t *d) { return d->nmarks ? d->marks[d->nmarks - 1] : 0; }
+static inline size_t fence(const mpk_decoder_t *d) { return d->nmarks ? d->marks[d->nmarks - 1] : 0; }
 
-static mpk_err_t push(mpk_decoder_t *d, mpk_obj_t o)
+/* Out of line: the stack is full (grow it) or at its limit. */
+static mpk_err_t push_slow(mpk_decoder_t *d, mpk_obj_t o)
 {
-    if (MPK_UNLIKELY(d->sp >= d->stack_cap || d->sp >= d->opts.limits.max_stack)) {
-        /* exact limit, though the array grows in powers of two */
-        if (d->sp >= d->opts.limits.max_stack)
-            return FAIL(d, MPK_ERR_LIMIT, "stack limit (max_stack) exceeded");
-        TRY(grow(d, (void **)&d->stack, &d->stack_cap, d->sp + 1, sizeof *d->stack, 32));
-    }
+    /* exact limit, though the array grows in powers of two */
+    if (d->sp >= d->opts.limits.max_stack)
+        return FAIL(d, MPK_ERR_LIMIT, "stack limit (max_stack) exceeded");
+    TRY(grow(d, (void **)&d->stack, &d->stack_cap, d->sp + 1, sizeof *d->stack, 32));
+    d->stack[d->sp++] = o;
+    return MPK_OK;
+}
+
+/* Inline: every value goes through here. */
+static inline mpk_err_t push(mpk_decoder_t *d, mpk_obj_t o)
+{
+    if (MPK_UNLIKELY(d->sp >= d->stack_cap || d->sp >= d->opts.limits.max_stack)) return push_slow(d, o);
     d->stack[d->sp++] = o;
     return MPK_OK;
 }
@@ -197,7 +206,7 @@ static mpk_err_t pop_n(mpk_decoder_t *d, size_t n, mpk_obj_t **items)
     return MPK_OK;
 }
 
-static mpk_err_t top(mpk_decoder_t *d, mpk_obj_t *o)
+static inline mpk_err_t top(mpk_decoder_t *d, mpk_obj_t *o)
 {
     if (d->sp <= fence(d)) return FAIL(d, MPK_ERR_STACK, "unpickling stack underflow");
     *o = d->stack[d->sp - 1];
@@ -221,7 +230,8 @@ static mpk_err_t pop_mark(mpk_decoder_t *d, mpk_obj_t **items, size_t *n)
     size_t m;
     if (!d->nmarks) return FAIL(d, MPK_ERR_MARK, "could not find MARK");
     m = d->marks[--d->nmarks];
-    *items = d->stack + m;
+    /* no stack array yet when nothing was ever pushed: NULL + 0 is undefined */
+    *items = d->stack ? d->stack + m : NULL;
     *n = d->sp - m;
     d->sp = m;
     return MPK_OK;
@@ -229,7 +239,7 @@ static mpk_err_t pop_mark(mpk_decoder_t *d, mpk_obj_t **items, size_t *n)
 
 /* ------------------------------------------------------------ memo */
 
-static int dense_has(const mpk_decoder_t *d, size_t k)
+static inline int dense_has(const mpk_decoder_t *d, size_t k)
 {
     return k < d->memo_cap && (d->memo_set[k / 8] >> (k % 8)) & 1;
 }
@@ -281,7 +291,7 @@ static mpk_err_t sparse_put(mpk_decoder_t *d, uint32_t key, mpk_obj_t o, int *ad
     return MPK_OK;
 }
 
-static mpk_err_t memo_put(mpk_decoder_t *d, uint64_t key)
+static mpk_err_t memo_put_slow(mpk_decoder_t *d, uint64_t key)
 {
     mpk_obj_t o;
     int added = 0;
@@ -320,6 +330,20 @@ static mpk_err_t memo_put(mpk_decoder_t *d, uint64_t key)
     TRY(sparse_put(d, (uint32_t)key, o, &added));
     if (added) d->memo_count++;
     return MPK_OK;
+}
+
+/* Inline: the common case of a new key inside the dense array (what MEMOIZE and
+ * CPython's BINPUTs give); anything else goes the careful way. */
+static inline mpk_err_t memo_put(mpk_decoder_t *d, uint64_t key)
+{
+    if (MPK_LIKELY(key < d->memo_cap && !d->sparse_n && d->sp > fence(d) &&
+                   d->memo_count < d->opts.limits.max_memo && !dense_has(d, (size_t)key))) {
+        d->memo_set[key / 8] |= (uint8_t)(1u << (key % 8));
+        d->memo_count++;
+        d->memo[key] = d->stack[d->sp - 1];
+        return MPK_OK;
+    }
+    return memo_put_slow(d, key);
 }
 
 static mpk_err_t memo_get(mpk_decoder_t *d, uint64_t key)
@@ -363,7 +387,8 @@ static mpk_err_t make_decimal_int(mpk_decoder_t *d, const uint8_t *s, size_t n, 
     for (i = 0; i < n; i++) digits += s[i] >= '0' && s[i] <= '9';
     if (digits > MPK_MAX_INT_DIGITS)
         return FAIL(d, MPK_ERR_LIMIT, "integer text longer than MPK_MAX_INT_DIGITS");
-    TRY(text_room(d, n / 2 + 2));
+    /* sized by the digits, not the text: '_' and spaces do not make the int longer */
+    TRY(text_room(d, digits / 2 + 2));
     if (mpk_decimal_to_bigint((const char *)s, n, d->text, d->text_cap, &bn) != 0)
         return FAIL(d, MPK_ERR_MALFORMED, "invalid literal for int");
     {
@@ -898,9 +923,15 @@ static int instr_length(mpk_decoder_t *d, const uint8_t *p, size_t avail, size_t
         int lines = (oi->arg == ARG_LINE2 ? 2 : 1) - lines_seen;
         size_t i = scan_from > 1 ? scan_from : 1;
         for (; i < avail; i++) {
-            if (p[i] == '\n' && --lines == 0) { *len = i + 1; return 1; }
+            if (p[i] == '\n' && --lines == 0) {
+                /* the same bound whether the line came whole or in pieces: the
+                 * i - 1 bytes between the opcode and its last newline */
+                if (i - 1 > d->opts.limits.max_str) break;
+                *len = i + 1;
+                return 1;
+            }
         }
-        if (avail > d->opts.limits.max_str + 2) {
+        if (avail - 1 > d->opts.limits.max_str) {
             FAIL(d, MPK_ERR_LIMIT, "text line longer than the limit (max_str)");
             return -1;
         }
@@ -977,6 +1008,103 @@ static size_t gather(mpk_decoder_t *d, const uint8_t *p, size_t n)
     return take;
 }
 
+/* ------------------------------------------------------------ fast path */
+
+/* The opcodes binary pickles are mostly made of, run straight from the input
+ * while whole instructions are there: one dispatch on the opcode byte, instead
+ * of the general path's length pass, argument-kind switch and per-opcode switch.
+ * Returns the bytes consumed. It stops before anything else (a split or rarer
+ * instruction, a payload over a limit, text to reject), which the general path
+ * then runs or reports; an error it sets itself sticks as usual. */
+static size_t run_fast(mpk_decoder_t *d, const uint8_t *p, size_t n, int stable)
+{
+    const mpk_host_t *h = d->host;
+    void *c = d->host_ctx;
+    size_t pos = 0;
+    while (pos < n) {
+        const uint8_t *q = p + pos;
+        size_t left = n - pos, len;
+        uint8_t op = q[0];
+        mpk_err_t e;
+        mpk_obj_t o;
+        d->op = op;
+        d->op_offset = d->offset;
+        switch (op) {
+        case OP_BININT1:
+            if (left < 2) return pos;
+            len = 2;
+            e = h->make_int(c, q[1], &o);
+            break;
+        case OP_BININT2:
+            if (left < 3) return pos;
+            len = 3;
+            e = h->make_int(c, mpk_rd16(q + 1), &o);
+            break;
+        case OP_BININT: {
+            uint32_t u;
+            if (left < 5) return pos;
+            u = mpk_rd32(q + 1);
+            len = 5;
+            e = h->make_int(c, (u & 0x80000000u) ? (int64_t)u - ((int64_t)1 << 32) : (int64_t)u, &o);
+            break;
+        }
+        case OP_BINFLOAT:
+            if (left < 9) return pos;
+            len = 9;
+            e = h->make_float(c, mpk_rd_double_be(q + 1), &o);
+            break;
+        case OP_SHORT_BINUNICODE:
+            if (left < 2 || left - 2 < q[1] || q[1] > d->opts.limits.max_str || !mpk_utf8_valid(q + 2, q[1]))
+                return pos;
+            len = 2 + (size_t)q[1];
+            e = h->make_str(c, (const char *)q + 2, q[1], MPK_TEXT_UTF8, stable, &o);
+            break;
+        case OP_SHORT_BINBYTES:
+            if (left < 2 || left - 2 < q[1] || q[1] > d->opts.limits.max_str) return pos;
+            len = 2 + (size_t)q[1];
+            e = h->make_bytes(c, q + 2, q[1], stable, &o);
+            break;
+        case OP_LONG1:
+            if (left < 2 || left - 2 < q[1] || q[1] > d->opts.limits.max_str) return pos;
+            len = 2 + (size_t)q[1];
+            if (op_bigint(d, q + 2, q[1]) != MPK_OK) return pos;
+            goto next;
+        case OP_NONE: len = 1; e = h->make_none(c, &o); break;
+        case OP_NEWTRUE: case OP_NEWFALSE: len = 1; e = h->make_bool(c, op == OP_NEWTRUE, &o); break;
+        case OP_EMPTY_LIST: len = 1; e = h->make_list(c, &o); break;
+        case OP_EMPTY_DICT: len = 1; e = h->make_dict(c, &o); break;
+        case OP_MEMOIZE:
+            len = 1;
+            if (memo_put(d, d->memo_count) != MPK_OK) return pos;
+            goto next;
+        case OP_BINPUT: case OP_BINGET:
+            if (left < 2) return pos;
+            len = 2;
+            if ((op == OP_BINPUT ? memo_put(d, q[1]) : memo_get(d, q[1])) != MPK_OK) return pos;
+            goto next;
+        case OP_FRAME:
+            if (left < 9) return pos;
+            len = 9;
+            goto next;
+        case OP_MARK: case OP_APPEND: case OP_APPENDS: case OP_SETITEM: case OP_SETITEMS:
+        case OP_TUPLE1: case OP_TUPLE2: case OP_TUPLE3: case OP_EMPTY_TUPLE: case OP_TUPLE:
+            len = 1;
+            if (op_simple(d, op) != MPK_OK) return pos;
+            goto next;
+        default:
+            return pos;
+        }
+        if (MPK_UNLIKELY(e != MPK_OK)) { host_failed(d, e); return pos; }
+        if (push(d, o) != MPK_OK) return pos;
+    next:
+        if (mpk_opinfo[op].proto > d->max_op_proto) d->max_op_proto = mpk_opinfo[op].proto;
+        d->offset += len;
+        d->op = -1;
+        pos += len;
+    }
+    return pos;
+}
+
 mpk_status_t mpk_decoder_feed(mpk_decoder_t *d, const void *data, size_t n, int stable, size_t *used)
 {
     const uint8_t *p = (const uint8_t *)data;
@@ -991,7 +1119,10 @@ mpk_status_t mpk_decoder_feed(mpk_decoder_t *d, const void *data, size_t n, int 
             pos += gather(d, p + pos, n - pos);
         } else {
             size_t len;
-            int r = instr_length(d, p + pos, n - pos, 0, 0, &len);
+            int r;
+            pos += run_fast(d, p + pos, n - pos, stable);
+            if (d->err.code || pos >= n) break;
+            r = instr_length(d, p + pos, n - pos, 0, 0, &len);
             if (r > 0) {
                 if (execute(d, p + pos, len, stable) == MPK_OK) pos += len;
             } else if (r == 0) {

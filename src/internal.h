@@ -41,19 +41,21 @@ static inline void mpk_wr64(uint8_t *p, uint64_t v)
 }
 static inline double mpk_rd_double_be(const uint8_t *p)
 {
-    uint64_t bits = 0;
+    /* spelled out so that compilers see a byte-swapped load (one instruction) */
+    uint64_t bits = (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+                    (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | (uint64_t)p[7];
     double d;
-    int i;
-    for (i = 0; i < 8; i++) bits = (bits << 8) | p[i];
     memcpy(&d, &bits, sizeof d);
     return d;
 }
 static inline void mpk_wr_double_be(uint8_t *p, double d)
 {
     uint64_t bits;
-    int i;
     memcpy(&bits, &d, sizeof bits);
-    for (i = 7; i >= 0; i--) { p[i] = (uint8_t)bits; bits >>= 8; }
+    /* spelled out so that compilers merge it into a byte-swapped store */
+    p[0] = (uint8_t)(bits >> 56); p[1] = (uint8_t)(bits >> 48); p[2] = (uint8_t)(bits >> 40);
+    p[3] = (uint8_t)(bits >> 32); p[4] = (uint8_t)(bits >> 24); p[5] = (uint8_t)(bits >> 16);
+    p[6] = (uint8_t)(bits >> 8); p[7] = (uint8_t)bits;
 }
 
 /* 1 if s[0..n) is UTF-8 as CPython's 'surrogatepass' accepts it (surrogate code

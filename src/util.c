@@ -4,6 +4,13 @@
 int mpk_utf8_valid(const uint8_t *s, size_t n)
 {
     size_t i = 0;
+    /* ASCII runs eight bytes at a time (most text of pickles is ASCII) */
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & UINT64_C(0x8080808080808080)) break;
+        i += 8;
+    }
     while (i < n) {
         uint8_t c = s[i];
         if (c < 0x80) { i++; continue; }
@@ -86,8 +93,16 @@ size_t mpk_le_minimal(const uint8_t *le, size_t n)
 
 int mpk_le_to_int(const uint8_t *le, size_t n, int64_t *out)
 {
-    size_t m = mpk_le_minimal(le, n), i;
+    size_t m, i;
     uint64_t u;
+    if (n >= 1 && n <= 8) {
+        /* fits as given: sign-extend from the top byte (LONG1 of an int64) */
+        u = (le[n - 1] & 0x80) ? ~(uint64_t)0 : 0;
+        for (i = n; i-- > 0;) u = (u << 8) | le[i];
+        memcpy(out, &u, sizeof u);
+        return 1;
+    }
+    m = mpk_le_minimal(le, n);
     if (m > 8) return 0;
     if (m == 0) { *out = 0; return 1; }
     u = (le[m - 1] & 0x80) ? ~(uint64_t)0 : 0;

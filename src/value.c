@@ -38,26 +38,38 @@ void mpk_arena_free(mpk_arena_t *a)
     a->used = 0;
 }
 
-static void *arena_alloc(mpk_arena_t *a, size_t n)
+/* Out of line: a new chunk for a block of n (rounded) bytes. */
+static void *arena_alloc_chunk(mpk_arena_t *a, size_t n)
+{
+    void *p;
+    size_t hdr = round8(sizeof(struct mpk_chunk));
+    size_t size = a->chunks ? a->chunks->size * 2 : CHUNK_MIN;
+    struct mpk_chunk *c;
+    if (size > (1u << 20)) size = 1u << 20;
+    if (size < n + hdr) size = n + hdr;
+    if (n > SIZE_MAX - hdr || a->used + size > a->limit) return NULL;
+    c = (struct mpk_chunk *)a->alloc.realloc(a->alloc.ctx, NULL, 0, size);
+    if (!c) return NULL;
+    a->used += size;
+    c->size = size;
+    c->next = a->chunks;
+    a->chunks = c;
+    a->cur = (uint8_t *)c + hdr;
+    a->left = size - hdr;
+    p = a->cur;
+    a->cur += n;
+    a->left -= n;
+    a->last = p;
+    a->last_size = n;
+    return p;
+}
+
+/* Inline: every value of a decode is allocated here. */
+static inline void *arena_alloc(mpk_arena_t *a, size_t n)
 {
     void *p;
     n = round8(n ? n : 1);
-    if (n > a->left) {
-        size_t hdr = round8(sizeof(struct mpk_chunk));
-        size_t size = a->chunks ? a->chunks->size * 2 : CHUNK_MIN;
-        struct mpk_chunk *c;
-        if (size > (1u << 20)) size = 1u << 20;
-        if (size < n + hdr) size = n + hdr;
-        if (n > SIZE_MAX - hdr || a->used + size > a->limit) return NULL;
-        c = (struct mpk_chunk *)a->alloc.realloc(a->alloc.ctx, NULL, 0, size);
-        if (!c) return NULL;
-        a->used += size;
-        c->size = size;
-        c->next = a->chunks;
-        a->chunks = c;
-        a->cur = (uint8_t *)c + hdr;
-        a->left = size - hdr;
-    }
+    if (MPK_UNLIKELY(n > a->left)) return arena_alloc_chunk(a, n);
     p = a->cur;
     a->cur += n;
     a->left -= n;
@@ -431,6 +443,17 @@ static const char *raw_copy(mpk_arena_t *a, const char *s, size_t n, const char 
     return (const char *)arena_copy(a, s, n);
 }
 
+/* A STACK_GLOBAL's str node becomes the global's name: its text may point into
+ * the input, unterminated; mpk_global_module/name promise C strings, so the node
+ * gets a NUL-terminated copy (the node itself stays, for memo identity). */
+static int terminate(mpk_arena_t *a, mpk_value_t *s)
+{
+    const uint8_t *p = (const uint8_t *)arena_copy(a, s->u.s.p, s->u.s.n);
+    if (!p) return -1;
+    s->u.s.p = p;
+    return 0;
+}
+
 static mpk_err_t h_global(void *c, const mpk_name_t *nm, mpk_obj_t *out)
 {
     mpk_value_ctx_t *vc = CTX(c);
@@ -441,6 +464,8 @@ static mpk_err_t h_global(void *c, const mpk_name_t *nm, mpk_obj_t *out)
     if (nm->name_obj && nm->name == nm->raw_name) v->u.g.name = (mpk_value_t *)nm->name_obj;
     else v->u.g.name = name_node(vc, nm->name, nm->name_len);
     if (!v->u.g.module || !v->u.g.name) return NOMEM(c);
+    if ((v->u.g.module == nm->module_obj && terminate(vc->arena, v->u.g.module)) ||
+        (v->u.g.name == nm->name_obj && terminate(vc->arena, v->u.g.name))) return NOMEM(c);
     v->u.g.raw_module = raw_copy(vc->arena, nm->raw_module, nm->raw_module_len, nm->module, nm->module_len);
     v->u.g.raw_name = raw_copy(vc->arena, nm->raw_name, nm->raw_name_len, nm->name, nm->name_len);
     *out = v;

@@ -110,7 +110,7 @@ static void put_raw(mpk_writer_t *w, const uint8_t *p, size_t n)
     }
 }
 
-static void put(mpk_writer_t *w, const void *p, size_t n)
+static void put_slow(mpk_writer_t *w, const void *p, size_t n)
 {
     if (w->err.code) return;
     if (framing(w) && w->frame_start == NO_FRAME) {
@@ -124,6 +124,18 @@ static void put(mpk_writer_t *w, const void *p, size_t n)
         }
     }
     put_raw(w, (const uint8_t *)p, n);
+}
+
+/* Inline, so that the small constant-size writes of opcodes become plain
+ * stores: the bytes fit, no error, and a frame is open or none is wanted. */
+static inline void put(mpk_writer_t *w, const void *p, size_t n)
+{
+    if (MPK_LIKELY(w->cap - w->len >= n && !w->err.code && (w->frame_start != NO_FRAME || !framing(w)))) {
+        memcpy(w->buf + w->len, p, n);
+        w->len += n;
+        return;
+    }
+    put_slow(w, p, n);
 }
 
 static void put1(mpk_writer_t *w, uint8_t op) { put(w, &op, 1); }
@@ -165,12 +177,27 @@ static void commit_frame(mpk_writer_t *w)
 }
 
 /* CPython's opcode boundary: after every saved object, commit a frame of 64 KiB. */
-static void boundary(mpk_writer_t *w)
+static void boundary_commit(mpk_writer_t *w)
 {
-    if (w->frame_start != NO_FRAME && w->len - w->frame_start - FRAME_HEADER >= FRAME_TARGET) {
-        commit_frame(w);
-        if (w->sink) flush(w, w->len);
-    }
+    commit_frame(w);
+    if (w->sink) flush(w, w->len);
+}
+
+static inline void boundary(mpk_writer_t *w)
+{
+    if (MPK_UNLIKELY(w->frame_start != NO_FRAME && w->len - w->frame_start - FRAME_HEADER >= FRAME_TARGET))
+        boundary_commit(w);
+}
+
+/* A large payload outside any frame goes straight to the sink: what the buffer
+ * holds is flushed first, and the payload is not copied through the buffer. */
+static void put_large(mpk_writer_t *w, const void *p, size_t n)
+{
+    if (!w->sink || w->frame_start != NO_FRAME || w->err.code) { put(w, p, n); return; }
+    flush(w, w->len);
+    if (w->err.code) return;
+    if (w->sink(w->sink_ctx, (const uint8_t *)p, n) != 0) { WFAIL(w, MPK_ERR_IO, "the sink failed"); return; }
+    w->flushed += n;
 }
 
 /* A payload of 64 KiB or more goes outside frames, as CPython writes it. */
@@ -180,11 +207,12 @@ static void put_payload(mpk_writer_t *w, const uint8_t *hdr, size_t hn, const vo
         commit_frame(w);
         w->bypass = 1;
         put(w, hdr, hn);
-        put(w, p, n);
+        put_large(w, p, n);
         w->bypass = 0;
     } else {
         put(w, hdr, hn);
-        put(w, p, n);
+        if (n >= FRAME_TARGET) put_large(w, p, n);
+        else put(w, p, n);
     }
 }
 
@@ -332,7 +360,7 @@ static int grow_frames(mpk_writer_t *w)
     return 1;
 }
 
-static struct mpk_wframe *cur(mpk_writer_t *w) { return w->depth ? &w->frames[w->depth - 1] : NULL; }
+static inline struct mpk_wframe *cur(mpk_writer_t *w) { return w->depth ? &w->frames[w->depth - 1] : NULL; }
 
 static struct mpk_wframe *push_frame(mpk_writer_t *w, int kind, uint64_t n, int share)
 {
@@ -360,10 +388,21 @@ static void batch_open(mpk_writer_t *w, struct mpk_wframe *f)
     }
 }
 
+/* The opcode that ends a batch: `many`, or for the first batch of a compact
+ * MARK ... LIST/DICT container, the opcode that makes it (f->make_first set). */
+static uint8_t batch_close(struct mpk_wframe *f, uint8_t many)
+{
+    if (!f->make_first) return many;
+    f->make_first = 0;
+    return f->kind == K_LIST ? OP_LIST : OP_DICT;
+}
+
 static void batch_item(mpk_writer_t *w, struct mpk_wframe *f, uint8_t one, uint8_t many)
 {
     uint64_t c = ++f->done, pos, size;
     int exact = f->kind == K_LIST || f->kind == K_DICT;
+    /* the common case: inside a batch, nothing to write */
+    if (MPK_LIKELY(c < f->n && c % BATCH != 0 && w->proto != 0)) return;
     if (c > f->n) { WFAIL(w, MPK_ERR_ARG, "more items than declared"); return; }
     if (w->proto == 0) { put1(w, one); return; }
     pos = (c - 1) % BATCH + 1;
@@ -371,7 +410,7 @@ static void batch_item(mpk_writer_t *w, struct mpk_wframe *f, uint8_t one, uint8
     if (size > BATCH) size = BATCH;
     if (exact ? f->n == 1 : size == 1) { put1(w, one); return; }
     if (pos == size) {
-        put1(w, many);
+        put1(w, batch_close(f, many));
         if (c < f->n) batch_open(w, f);
     }
 }
@@ -382,10 +421,10 @@ static void loop_batch_item(mpk_writer_t *w, struct mpk_wframe *f, uint8_t many)
 {
     if (++f->done > f->n) { WFAIL(w, MPK_ERR_ARG, "more items than declared"); return; }
     if (f->done % BATCH == 0) {
-        put1(w, many);
+        put1(w, batch_close(f, many));
         put1(w, OP_MARK);
     } else if (f->done == f->n) {
-        put1(w, many);
+        put1(w, batch_close(f, many));
     }
 }
 
@@ -417,10 +456,24 @@ static void notify_parent(mpk_writer_t *w)
 
 /* CPython checks the frame at the start of every save(): before each object and
  * each object a reduction saves on the way. */
-static void obj_start(mpk_writer_t *w) { boundary(w); }
+static inline void obj_start(mpk_writer_t *w) { boundary(w); }
 
 /* Called after every complete object. */
-static void obj_done(mpk_writer_t *w) { notify_parent(w); }
+static inline void obj_done(mpk_writer_t *w)
+{
+    /* the common case inline: an item inside a list batch, where nothing is written */
+    struct mpk_wframe *f = w->depth ? &w->frames[w->depth - 1] : NULL;
+    if (MPK_LIKELY(f && f->kind == K_LIST && f->done + 1 < f->n && (f->done + 1) % BATCH != 0 &&
+                   w->proto != 0 && !w->err.code)) {
+        f->done++;
+        return;
+    }
+    if (f && f->kind == K_DICT && !f->half && !w->err.code) {
+        f->half = 1;    /* a key: the pair completes on its value */
+        return;
+    }
+    notify_parent(w);
+}
 
 static int end_frame(mpk_writer_t *w, int kind, struct mpk_wframe *out)
 {
@@ -440,6 +493,16 @@ static void begin_list_like(mpk_writer_t *w, int kind, size_t n, int share)
 {
     struct mpk_wframe *f;
     if (w->proto == 0) { uint8_t b[2] = {OP_MARK, kind == K_LIST ? OP_LIST : OP_DICT}; put(w, b, 2); }
+    else if ((w->flags & MPK_WRITE_COMPACT) && !share && n > 1) {
+        /* compact: MARK items LIST (or DICT) makes the container in one go, a
+         * byte shorter than EMPTY_LIST MARK items APPENDS; only for unshared
+         * ones, which nothing inside can refer to before they are complete */
+        put1(w, OP_MARK);
+        memoize(w, share);
+        f = push_frame(w, kind, n, share);
+        if (f) f->make_first = 1;      /* the first batch closes with LIST or DICT */
+        return;
+    }
     else put1(w, kind == K_LIST ? OP_EMPTY_LIST : OP_EMPTY_DICT);
     memoize(w, share);
     f = push_frame(w, kind, n, share);
