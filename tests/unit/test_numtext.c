@@ -20,8 +20,12 @@
 
 #define REPR_FIXTURE "tests/fixtures/float_repr.txt"
 #define BIGINT_FIXTURE "tests/fixtures/bigint_dec.txt"
+#ifndef RANDOM_DOUBLES          /* -D overrides: the emulated ARMv6-M run takes fewer */
 #define RANDOM_DOUBLES 250000
+#endif
+#ifndef RANDOM_STRINGS
 #define RANDOM_STRINGS 200000
+#endif
 
 /* ------------------------------------------------------------------------- */
 /* helpers */
@@ -204,6 +208,7 @@ static double random_double(void)
 }
 
 /* The (n-digit) decimals just below and above x, via printf's directed rounding */
+#if defined(FE_DOWNWARD) && defined(FE_UPWARD) && !defined(__NEWLIB__)
 static void directed(double x, int n, char *down, char *up, size_t cap)
 {
     fesetround(FE_DOWNWARD);
@@ -212,6 +217,16 @@ static void directed(double x, int n, char *down, char *up, size_t cap)
     snprintf(up, cap, "%.*e", n - 1, x);
     fesetround(FE_TONEAREST);
 }
+#else
+/* newlib (the Cortex-M build under QEMU): soft-float has no rounding modes and
+ * newlib's printf ignores them. The nearest decimal stands for both: a weaker
+ * check (it can miss a shorter decimal on the wide side of a binade's edge). */
+static void directed(double x, int n, char *down, char *up, size_t cap)
+{
+    snprintf(down, cap, "%.*e", n - 1, x);
+    snprintf(up, cap, "%.*e", n - 1, x);
+}
+#endif
 
 /* For x finite, nonzero: repr reads back (glibc and ours), no shorter decimal
  * reads back, and among decimals of its length it is the nearest one. */
@@ -323,6 +338,13 @@ static int parse_agrees(const char *s)
     errno = 0;
     libc = libc_strtod(s);
     if (isinf(libc)) return rc == -1;
+#ifdef __NEWLIB__
+    /* newlib's strtod (the Cortex-M build under QEMU) misrounds some subnormals
+     * by one unit: CPython reads 151728426460472896755869762158957367485.05255684
+     * 21181997948e-346 as 0x000ae912fd9bd22d (as we do), newlib as ...22c. There
+     * it is no oracle for the last bit; glibc hosts check it exactly. */
+    if (rc == 0 && fabs(libc) < DBL_MIN && bits_of(ours) - bits_of(libc) + 1 <= 2) return 1;
+#endif
     return rc == 0 && same_double(ours, libc);
 }
 
