@@ -17,7 +17,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HDRS     := $(wildcard include/*.h src/*.h cli/*.h tests/unit/*.h)
 
-.PHONY: all test unit interop sanitize micropython demo clean
+.PHONY: all test unit interop sanitize micropython demo clean bench qemu size-arm
 all: $(BUILD)/libmpickle.a $(BUILD)/mpickle
 
 $(BUILD)/%.o: %.c $(HDRS)
@@ -56,6 +56,19 @@ test:
 
 demo: all
 	@examples/demo/run.sh
+
+# Speed and size against CPython, msgpack-c and cJSON (not part of `make test`):
+# needs libmsgpack-dev, libcjson-dev, python3-matplotlib (see bench/RESULTS.md).
+bench:
+	$(MAKE) -C bench
+
+# The unit tests on emulated Cortex-M0+ and Cortex-M4 (QEMU MPS2 boards), and
+# the Cortex-M footprint table (tools/arm/README.md).
+qemu:
+	@tools/arm/run.sh
+
+size-arm:
+	@tools/arm/size.py
 
 clean:
 	rm -rf build build-san
