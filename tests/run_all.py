@@ -3,7 +3,8 @@
 
 1. fixtures from this machine's CPython (tools/gen_fixtures.py, tools/gen_compat.py --check)
 2. warning-free builds with gcc and clang (-Werror)
-3. unit tests (C) and interop tests (CPython drives build/mpickle)
+3. unit tests (C), the same on emulated Cortex-M0+/M4 (QEMU), interop tests
+   (CPython drives build/mpickle), numpy arrays against Debian's numpy
 4. the same unit and interop tests built with AddressSanitizer + UndefinedBehaviorSanitizer
 5. MicroPython tests when MICROPYTHON=/path/to/micropython is given (else SKIPPED, loudly)
 
@@ -36,6 +37,9 @@ def run(title, cmd, env=None, count=True):
     return ok, passed, failed
 
 
+NUMPY_PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
+
+
 def main():
     cc = os.environ.get('CC', 'cc')
     steps = [
@@ -45,7 +49,11 @@ def main():
         ('build clang -Werror', ['make', '-s', 'BUILD=build-clang', 'CC=clang', 'CFLAGS=-O2 -Werror', 'all'], None),
         ('build gcc -Os -Werror', ['make', '-s', 'BUILD=build-gcc-os', 'CC=gcc', 'CFLAGS=-Os -Werror', 'all'], None),
         ('unit', ['make', '-s', 'CC=' + cc, 'unit'], None),
+        ('unit on Cortex-M (QEMU)', ['tools/arm/run.sh'], None),
         ('interop', ['make', '-s', 'CC=' + cc, 'interop'], None),
+        # numpy lives in Debian's python3 (.ci/run installs python3-numpy); without
+        # it the test says SKIPPED loudly
+        ('numpy arrays', [NUMPY_PYTHON, 'tests/interop/test_numpy.py'], None),
         ('sanitizers (ASan+UBSan)', ['make', '-s', 'CC=' + cc, 'sanitize'], None),
         ('micropython', ['make', '-s', 'micropython'], None),
     ]
