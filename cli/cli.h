@@ -12,6 +12,7 @@
 int cli_dis(int argc, char **argv);
 int cli_json(int argc, char **argv);
 int cli_recode(int argc, char **argv);
+int cli_scan(int argc, char **argv);
 
 /* Reads a whole file ("-" or NULL: standard input) into a malloc'd buffer.
  * Returns 0, or prints "mpickle: <path>: <reason>" and returns 1. */

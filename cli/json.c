@@ -25,12 +25,27 @@
 
 /* ------------------------------------------------------------ output */
 
+/* err: 1 a write failed, OUT_TOO_LONG the document passed --max-output (a
+ * pickle can repeat one long string through memo GETs of 2 bytes each: the
+ * bound keeps the output, and so the time, in proportion to the input). */
+#define OUT_TOO_LONG 2
+
 typedef struct jout {
     FILE *f;
     size_t len;
     int err;
+    uint64_t total, limit;  /* bytes emitted so far, and the most allowed */
     char buf[65536];
 } jout_t;
+
+/* Counts n more bytes against the limit; 0 (and the error) when over it. */
+static int out_room(jout_t *o, size_t n)
+{
+    if (o->err) return 0;
+    if (n > o->limit - o->total) { o->err = OUT_TOO_LONG; return 0; }
+    o->total += n;
+    return 1;
+}
 
 static void out_flush(jout_t *o)
 {
@@ -40,6 +55,7 @@ static void out_flush(jout_t *o)
 
 static void out_write(jout_t *o, const char *s, size_t n)
 {
+    if (!out_room(o, n)) return;
     while (n) {
         size_t room = sizeof o->buf - o->len, k = n < room ? n : room;
         memcpy(o->buf + o->len, s, k);
@@ -52,6 +68,7 @@ static void out_write(jout_t *o, const char *s, size_t n)
 
 static void out_byte(jout_t *o, char c)
 {
+    if (!out_room(o, 1)) return;
     if (o->len == sizeof o->buf) out_flush(o);
     o->buf[o->len++] = c;
 }
@@ -825,7 +842,8 @@ static int walk(walk_t *k, const mpk_value_t *root)
         }
     }
     if (k->w.nomem) walk_fail(k, NOMEM_MSG);
-    if (k->w.o->err) walk_fail(k, "write error");
+    if (k->w.o->err == OUT_TOO_LONG) walk_fail(k, "output longer than --max-output");
+    else if (k->w.o->err) walk_fail(k, "write error");
     return k->fail ? -1 : 0;
 }
 
@@ -835,14 +853,21 @@ static void json_usage(FILE *f)
 {
     fputs("usage: mpickle json [--indent N] [--no-fix-imports] [--encoding ascii|latin1|bytes]\n"
           "                    [--max-depth N] [--max-stack N] [--max-memo N] [--max-str N] [--max-alloc N]\n"
-          "                    [FILE]\n"
+          "                    [--max-output N] [FILE]\n"
           "Prints the pickle's data as one JSON document (nothing is imported or called).\n"
           "Tuples, sets, bytes, big ints, nan, globals, calls and shared references have\n"
-          "a documented form: see docs/json.md. Compact unless --indent N is given.\n", f);
+          "a documented form: see docs/json.md. Compact unless --indent N is given.\n"
+          "--max-output N bounds the document's bytes (default: 256 times the input, at\n"
+          "least 64 MiB): a pickle can repeat a long string through 2-byte memo references.\n", f);
 }
 
+/* Default --max-output: generous for real data (repeated keys and strings print
+ * in full each time), yet in proportion to the input. */
+#define OUTPUT_FLOOR ((uint64_t)64 << 20)
+#define OUTPUT_PER_INPUT_BYTE 256u
+
 /* Prints the graph; returns the exit status. */
-static int print_json(const mpk_value_t *root, int indent, uint32_t max_depth)
+static int print_json(const mpk_value_t *root, int indent, uint32_t max_depth, uint64_t max_output)
 {
     static jout_t out;      /* 64 KiB: off the stack */
     walk_t k;
@@ -851,6 +876,8 @@ static int print_json(const mpk_value_t *root, int indent, uint32_t max_depth)
     out.f = stdout;
     out.len = 0;
     out.err = 0;
+    out.total = 0;
+    out.limit = max_output;
     k.w.o = &out;
     k.w.indent = indent;
     k.max_depth = max_depth;
@@ -861,11 +888,14 @@ static int print_json(const mpk_value_t *root, int indent, uint32_t max_depth)
             out_byte(&out, '\n');
             out_flush(&out);
             if (!out.err && fflush(stdout) == 0) rc = 0;
+            else if (out.err == OUT_TOO_LONG) walk_fail(&k, "output longer than --max-output");
             else fprintf(stderr, "mpickle: json: write error\n");
         }
     }
     if (rc && k.fail) {
         if (k.too_deep) fprintf(stderr, "mpickle: json: %s (%" PRIu32 ")\n", k.fail, max_depth);
+        else if (out.err == OUT_TOO_LONG)
+            fprintf(stderr, "mpickle: json: %s (%" PRIu64 " bytes)\n", k.fail, max_output);
         else fprintf(stderr, "mpickle: json: %s\n", k.fail);
     }
     nmap_free(&k.map);
@@ -882,6 +912,7 @@ int cli_json(int argc, char **argv)
     mpk_load_opts_t lo;
     const char *in = NULL;
     int i, rc = 1, indent = -1;
+    uint64_t max_output = 0;
     uint8_t *data = NULL;
     size_t n;
     mpk_alloc_t alloc;
@@ -903,6 +934,16 @@ int cli_json(int argc, char **argv)
             }
             indent = (int)m;
             i++;
+        } else if (!strcmp(argv[i], "--max-output")) {
+            char *end;
+            const char *a = i + 1 < argc ? argv[i + 1] : "";
+            unsigned long long m = strtoull(a, &end, 10);
+            if (!*a || *a == '-' || *end || m == 0) {
+                fprintf(stderr, "mpickle: --max-output needs a positive number\n");
+                return 2;
+            }
+            max_output = m;
+            i++;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "mpickle: json: unknown option '%s'\n", argv[i]);
             json_usage(stderr);
@@ -913,8 +954,12 @@ int cli_json(int argc, char **argv)
     if (cli_read_file(in, &data, &n)) return 1;
     mpk_alloc_libc(&alloc);
     mpk_arena_init(&arena, &alloc, lo.dec.limits.max_alloc);
+    if (!max_output) {
+        max_output = (uint64_t)n * OUTPUT_PER_INPUT_BYTE;
+        if (max_output < OUTPUT_FLOOR) max_output = OUTPUT_FLOOR;
+    }
     if (cli_decode(data, n, &lo, &arena, &v, NULL) == 0)
-        rc = print_json(v, indent, lo.dec.limits.max_depth);
+        rc = print_json(v, indent, lo.dec.limits.max_depth, max_output);
     free(data);
     mpk_arena_free(&arena);
     return rc;

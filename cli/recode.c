@@ -3,6 +3,9 @@
 #include <string.h>
 #include "cli.h"
 
+/* Deepest graph recode encodes (see the comment where it is used). */
+#define RECODE_MAX_DEPTH 20000u
+
 static int file_sink(void *ctx, const uint8_t *data, size_t n)
 {
     return fwrite(data, 1, n, (FILE *)ctx) == n ? 0 : -1;
@@ -106,7 +109,9 @@ int cli_recode(int argc, char **argv)
     if (cli_decode(data, n, &lo, &arena, &v, &proto)) goto done;
     if (dopts.protocol < 0) dopts.protocol = proto;
     if (!(dopts.flags & MPK_WRITE_NO_FIX_IMPORTS) && !lo.dec.fix_imports) dopts.flags |= MPK_WRITE_NO_FIX_IMPORTS;
-    dopts.max_depth = lo.dec.limits.max_depth;
+    /* mpk_dump recurses once per level (about 150 bytes of C stack, more under
+     * sanitizers): however high --max-depth goes, stay well inside an 8 MiB stack */
+    dopts.max_depth = lo.dec.limits.max_depth < RECODE_MAX_DEPTH ? lo.dec.limits.max_depth : RECODE_MAX_DEPTH;
     if (outp && strcmp(outp, "-") && !(out = fopen(outp, "wb"))) {
         fprintf(stderr, "mpickle: %s: cannot open for writing\n", outp);
         goto done;

@@ -259,6 +259,11 @@ const mpk_error_t *mpk_decoder_error(const mpk_decoder_t *d);
  * which then return the same code. Returns code. */
 mpk_err_t mpk_decoder_fail(mpk_decoder_t *d, mpk_err_t code, const char *msg);
 
+/* In a host callback: the opcode being executed (-1 between instructions) and,
+ * in *offset (may be NULL), its byte offset in this pickle. For reports and
+ * scanners that say where a global or a call came from. */
+int mpk_decoder_current_op(const mpk_decoder_t *d, uint64_t *offset);
+
 /* Makes the decoder ready for the next pickle of a stream (keeps no memo). */
 void mpk_decoder_reset(mpk_decoder_t *d);
 

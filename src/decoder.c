@@ -168,6 +168,12 @@ void mpk_decoder_reset(mpk_decoder_t *d)
 
 mpk_obj_t mpk_decoder_result(const mpk_decoder_t *d) { return d->done ? d->result : NULL; }
 const mpk_error_t *mpk_decoder_error(const mpk_decoder_t *d) { return &d->err; }
+int mpk_decoder_current_op(const mpk_decoder_t *d, uint64_t *offset)
+{
+    if (offset) *offset = d->op_offset;
+    return d->op;
+}
+
 int mpk_decoder_protocol(const mpk_decoder_t *d)
 {
     if (d->proto) return d->proto;

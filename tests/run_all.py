@@ -5,7 +5,8 @@
 2. warning-free builds with gcc and clang (-Werror)
 3. unit tests (C), the same on emulated Cortex-M0+/M4 (QEMU), interop tests
    (CPython drives build/mpickle), numpy arrays against Debian's numpy
-4. the same unit and interop tests built with AddressSanitizer + UndefinedBehaviorSanitizer
+4. the same unit and interop tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
+   and the fuzzers (fuzz/run_ci.sh: regressions replayed, a short run of each)
 5. MicroPython tests when MICROPYTHON=/path/to/micropython is given (else SKIPPED, loudly)
 
 Prints every step's output and ends with one line 'total: N passed, M failed'.
@@ -55,6 +56,8 @@ def main():
         # it the test says SKIPPED loudly
         ('numpy arrays', [NUMPY_PYTHON, 'tests/interop/test_numpy.py'], None),
         ('sanitizers (ASan+UBSan)', ['make', '-s', 'CC=' + cc, 'sanitize'], None),
+        # libFuzzer targets (clang, ASan+UBSan): regressions replayed, then 45 s each
+        ('fuzz', ['fuzz/run_ci.sh', 'build/fuzz'], None),
         ('micropython', ['make', '-s', 'micropython'], None),
     ]
     total_p = total_f = 0
