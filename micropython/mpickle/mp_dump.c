@@ -34,6 +34,7 @@ typedef struct dumper {
     const mp_stream_p_t *stream;    /* file's native write, or NULL: call file.write */
     mp_obj_t keep;                  /* strings the writer refers to until the end */
     mp_obj_t persistent_id;         /* the hook, or MP_OBJ_NULL */
+    mp_obj_t root;                  /* the object dump() was given */
     bool pid_skip;                  /* the object being saved is an id: not asked again */
     uint32_t depth;
 } dumper_t;
@@ -106,12 +107,26 @@ static ident_t *ident_get(dumper_t *d, mp_obj_t o)
     return d->map[i].obj != MP_OBJ_NULL ? &d->map[i] : NULL;
 }
 
+/* The first identity map: sized for a top-level container's items (each str,
+ * list, dict... in it may be memoized), so that a big one is not rehashed over
+ * and over (every GC allocation costs a search of the heap); 1024 slots at most. */
+static size_t first_map_cap(mp_obj_t root)
+{
+    size_t want = 32, items = 0;
+    if (mp_obj_is_type(root, &mp_type_list) || mp_obj_is_type(root, &mp_type_tuple) ||
+        mp_obj_is_dict_or_ordereddict(root)) {
+        items = (size_t)mp_obj_get_int(mp_obj_len(root));
+    }
+    while (want < 1024 && want < 2 * (items + 2)) want *= 2;
+    return want;
+}
+
 static void ident_put(dumper_t *d, mp_obj_t o, mp_int_t memo)
 {
     size_t i;
     if ((d->n + 1) * 2 > d->cap) {
         /* the new table first: a MemoryError leaves the old one intact */
-        size_t ocap = d->cap, ncap = ocap ? ocap * 2 : 32, j;
+        size_t ocap = d->cap, ncap = ocap ? ocap * 2 : first_map_cap(d->root), j;
         ident_t *old = d->map, *nm = m_new0(ident_t, ncap);
         d->map = nm;
         d->cap = ncap;
@@ -1040,11 +1055,12 @@ mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, const mpk_mp_dump_opts_t *opts
     dumper_t d;
     nlr_buf_t nlr;
     mp_obj_t r;
-    size_t cap = file != MP_OBJ_NULL ? 256 : 64;
+    size_t cap = 256;   /* grows as needed; dumps() shrinks it to the pickle at the end */
     memset(&d, 0, sizeof d);
     d.file = file;
     d.keep = MP_OBJ_NULL;
     d.persistent_id = opts->persistent_id;
+    d.root = obj;
     if (file != MP_OBJ_NULL) {
         const mp_obj_type_t *ft = mp_obj_get_type(file);
         const mp_stream_p_t *s = MP_OBJ_TYPE_GET_SLOT_OR_NULL(ft, protocol);
