@@ -38,10 +38,20 @@ void mpk_arena_free(mpk_arena_t *a)
     a->used = 0;
 }
 
+/* Takes n (rounded) bytes from the current chunk, which has them. */
+static inline void *bump(mpk_arena_t *a, size_t n)
+{
+    void *p = a->cur;
+    a->cur += n;
+    a->left -= n;
+    a->last = p;
+    a->last_size = n;
+    return p;
+}
+
 /* Out of line: a new chunk for a block of n (rounded) bytes. */
 static void *arena_alloc_chunk(mpk_arena_t *a, size_t n)
 {
-    void *p;
     size_t hdr = round8(sizeof(struct mpk_chunk));
     size_t size = a->chunks ? a->chunks->size * 2 : CHUNK_MIN;
     struct mpk_chunk *c;
@@ -56,26 +66,15 @@ static void *arena_alloc_chunk(mpk_arena_t *a, size_t n)
     a->chunks = c;
     a->cur = (uint8_t *)c + hdr;
     a->left = size - hdr;
-    p = a->cur;
-    a->cur += n;
-    a->left -= n;
-    a->last = p;
-    a->last_size = n;
-    return p;
+    return bump(a, n);
 }
 
 /* Inline: every value of a decode is allocated here. */
 static inline void *arena_alloc(mpk_arena_t *a, size_t n)
 {
-    void *p;
     n = round8(n ? n : 1);
     if (MPK_UNLIKELY(n > a->left)) return arena_alloc_chunk(a, n);
-    p = a->cur;
-    a->cur += n;
-    a->left -= n;
-    a->last = p;
-    a->last_size = n;
-    return p;
+    return bump(a, n);
 }
 
 /* Grows a block; the last block of the arena grows in place. */
