@@ -28,6 +28,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 import cross_corpus  # noqa: E402
@@ -216,6 +217,39 @@ def micropython_to_cpython(mp, res):
             res.check((name, proto) in seen, 'micropython->cpython %s protocol %d (written)' % (name, proto))
 
 
+def hostile(mp, res):
+    """The malicious pickles of tests/interop/test_scan.py and the fuzzing seed
+    corpus with its regressions, loaded by MicroPython with the safe default:
+    no crash, and no malicious pickle yields anything but data or an error."""
+    sys.path.insert(0, os.path.join(ROOT, 'tests', 'interop'))
+    import test_scan  # noqa: E402  (builds bytes; nothing is loaded by CPython)
+    malicious = [(label, data) for label, data, verdict in test_scan.malicious_samples()]
+    corpus = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rc, out, err = run([sys.executable, os.path.join(ROOT, 'fuzz', 'gen_corpus.py'), tmp])
+        res.check(rc == 0, 'fuzz seed corpus written', err[-2000:])
+        regress = os.path.join(ROOT, 'fuzz', 'regressions')
+        for folder in (tmp, regress):
+            for name in sorted(os.listdir(folder)):
+                with open(os.path.join(folder, name), 'rb') as f:
+                    corpus.append((name, f.read()))
+        cases = [('malicious: ' + l, d) for l, d in malicious] + [('corpus: ' + n, d) for n, d in corpus]
+        path = os.path.join(tmp, 'cases.txt')
+        with open(path, 'w') as f:
+            for label, data in cases:
+                f.write(data.hex() + '\n')
+        rc, out, err = run([mp, '-X', 'heapsize=64M', 'cross_hostile.py', path])
+    lines = out.splitlines()
+    res.check(rc == 0 and len(lines) == len(cases),
+              'hostile input: MicroPython read all %d pickles without a crash' % len(cases),
+              'exit status %d after %d of %d pickles\n%s' % (rc, len(lines), len(cases), err[-2000:]))
+    for (label, data), line in zip(cases[:len(malicious)], lines):
+        ok = all(part.strip() in ('ok data',) or part.strip().startswith('exc ')
+                 for part in line.split('|'))
+        res.check(ok, label + ' (refused or data only)', '  got ' + line)
+    res.check('uid=' not in out, 'no malicious command ran', out[-2000:])
+
+
 def main(argv):
     args = [a for a in argv[1:] if a != '-v']
     if len(args) != 1:
@@ -226,6 +260,7 @@ def main(argv):
     file_tests(mp, res)
     cpython_to_micropython(mp, res)
     micropython_to_cpython(mp, res)
+    hostile(mp, res)
     if res.skipped:
         print('(%d test files or corpus objects skipped: not for this firmware)' % res.skipped)
     print('micropython: %d passed, %d failed' % (res.passed, res.failed))
