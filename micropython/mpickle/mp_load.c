@@ -247,9 +247,12 @@ static mpk_err_t h_float(void *c, double v, mpk_obj_t *out)
 /* A new str, as CPython's unpickler makes. (Looking for an existing qstr first
  * costs more than the allocation: the runtime's qstr pools are searched one by
  * one.) The VM checked the UTF-8 (surrogates pass, as CPython writes them). */
+/* A name code already uses (an interned qstr: dict keys such as 'id', 'name')
+ * costs no heap, as in MicroPython's json; other text is copied. */
 static mp_obj_t new_str(const char *s, size_t n)
 {
-    return mp_obj_new_str_copy(&mp_type_str, (const byte *)s, n);
+    qstr q = qstr_find_strn(s, n);
+    return q != MP_QSTRnull ? MP_OBJ_NEW_QSTR(q) : mp_obj_new_str_copy(&mp_type_str, (const byte *)s, n);
 }
 
 static mpk_err_t h_str(void *c, const char *s, size_t n, mpk_text_t text, int stable, mpk_obj_t *out)
