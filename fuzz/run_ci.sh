@@ -14,6 +14,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 BUILD=${1:-$ROOT/build/fuzz}
+# absolute: make runs in fuzz/, the fuzzers from here
+mkdir -p "$BUILD" && BUILD=$(cd "$BUILD" && pwd) || exit 1
 SECONDS_EACH=${FUZZ_SECONDS:-45}
 TARGETS="fuzz_loads fuzz_stream fuzz_roundtrip fuzz_cli"
 passed=0
