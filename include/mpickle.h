@@ -297,6 +297,7 @@ struct mpk_wframe {
     uint8_t kind, share, half;
     uint8_t make_first;         /* compact: the first batch ends with LIST/DICT (made by MARK) */
     uint64_t n, done;           /* items declared and written (dict: pairs) */
+    uint64_t quiet_end;         /* list: items before this count need no opcode (inside a batch) */
 };
 
 struct mpk_wname {              /* a name written once and reused by GET */

@@ -1,6 +1,17 @@
 /* UTF-8 and integer byte helpers shared by the decoder, writer and value model. */
 #include "internal.h"
 
+/* Whether the last r < 8 bytes are ASCII, with two overlapping loads instead
+ * of a loop (short dict keys are the common text). */
+static int ascii_tail(const uint8_t *s, size_t r)
+{
+    uint32_t a = 0, b = 0;
+    uint16_t c = 0, d = 0;
+    if (r >= 4) { memcpy(&a, s, 4); memcpy(&b, s + r - 4, 4); return !((a | b) & 0x80808080u); }
+    if (r >= 2) { memcpy(&c, s, 2); memcpy(&d, s + r - 2, 2); return !((c | d) & 0x8080u); }
+    return r == 0 || s[0] < 0x80;
+}
+
 int mpk_utf8_valid(const uint8_t *s, size_t n)
 {
     size_t i = 0;
@@ -11,6 +22,7 @@ int mpk_utf8_valid(const uint8_t *s, size_t n)
         if (w & UINT64_C(0x8080808080808080)) break;
         i += 8;
     }
+    if (n - i < 8 && ascii_tail(s + i, n - i)) return 1;
     while (i < n) {
         uint8_t c = s[i];
         if (c < 0x80) { i++; continue; }

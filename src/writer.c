@@ -372,7 +372,16 @@ static struct mpk_wframe *push_frame(mpk_writer_t *w, int kind, uint64_t n, int 
     f->kind = (uint8_t)kind;
     f->n = n;
     f->share = (uint8_t)share;
+    if ((kind == K_LIST || kind == K_DICT) && w->proto) f->quiet_end = n < BATCH ? n : BATCH;
     return f;
+}
+
+/* After an item that needed an opcode decision: the count before which items
+ * of an exact list or dict complete silently again (the next batch end). */
+static void quiet_next(const mpk_writer_t *w, struct mpk_wframe *f)
+{
+    if ((f->kind == K_LIST || f->kind == K_DICT) && w->proto)
+        f->quiet_end = f->n - f->done < BATCH ? f->n : f->done + BATCH;
 }
 
 /* Batches of the exact-type path (list, dict: MARK ... every 1000, a lone item
@@ -404,6 +413,7 @@ static void batch_item(mpk_writer_t *w, struct mpk_wframe *f, uint8_t one, uint8
     /* the common case: inside a batch, nothing to write */
     if (MPK_LIKELY(c < f->n && c % BATCH != 0 && w->proto != 0)) return;
     if (c > f->n) { WFAIL(w, MPK_ERR_ARG, "more items than declared"); return; }
+    quiet_next(w, f);
     if (w->proto == 0) { put1(w, one); return; }
     pos = (c - 1) % BATCH + 1;
     size = f->n - (c - pos);
@@ -420,6 +430,7 @@ static void batch_item(mpk_writer_t *w, struct mpk_wframe *f, uint8_t one, uint8
 static void loop_batch_item(mpk_writer_t *w, struct mpk_wframe *f, uint8_t many)
 {
     if (++f->done > f->n) { WFAIL(w, MPK_ERR_ARG, "more items than declared"); return; }
+    quiet_next(w, f);
     if (f->done % BATCH == 0) {
         put1(w, batch_close(f, many));
         put1(w, OP_MARK);
@@ -463,8 +474,11 @@ static inline void obj_done(mpk_writer_t *w)
 {
     /* the common case inline: an item inside a list batch, where nothing is written */
     struct mpk_wframe *f = w->depth ? &w->frames[w->depth - 1] : NULL;
-    if (MPK_LIKELY(f && f->kind == K_LIST && f->done + 1 < f->n && (f->done + 1) % BATCH != 0 &&
-                   w->proto != 0 && !w->err.code)) {
+    if (MPK_LIKELY(f && f->done + 1 < f->quiet_end)) {
+        if (f->kind == K_LIST) { f->done++; return; }
+        /* a dict: the key, or the value that completes a pair inside a batch */
+        if (!f->half) { f->half = 1; return; }
+        f->half = 0;
         f->done++;
         return;
     }
@@ -808,7 +822,37 @@ static void write_int_atom(mpk_writer_t *w, int64_t v)
     }
 }
 
-void mpk_write_int(mpk_writer_t *w, int64_t v) { obj_start(w); write_int_atom(w, v); obj_done(w); }
+/* Where a small atom of up to n bytes can be stored with nothing else to do:
+ * no error, room in the buffer, and a frame open and not yet due for its
+ * commit (or no frame wanted). NULL sends the caller down the general path.
+ * Numbers dominate large containers, so they skip the separate checks of
+ * obj_start() and put(). */
+static inline uint8_t *atom_room(mpk_writer_t *w, size_t n)
+{
+    if (MPK_LIKELY(!w->err.code && w->cap - w->len >= n &&
+                   (w->frame_start != NO_FRAME ? w->len - w->frame_start - FRAME_HEADER < FRAME_TARGET
+                                               : !framing(w))))
+        return w->buf + w->len;
+    return NULL;
+}
+
+void mpk_write_int(mpk_writer_t *w, int64_t v)
+{
+    uint8_t *p = w->proto ? atom_room(w, 5) : NULL;
+    if (MPK_LIKELY(p && v >= -2147483647 - 1 && v <= 2147483647)) {
+        if (v >= 0 && v < 256) {
+            p[0] = OP_BININT1; p[1] = (uint8_t)v; w->len += 2;
+        } else if (v >= 0 && v < 65536) {
+            p[0] = OP_BININT2; p[1] = (uint8_t)v; p[2] = (uint8_t)(v >> 8); w->len += 3;
+        } else {
+            p[0] = OP_BININT; mpk_wr32(p + 1, (uint32_t)v); w->len += 5;
+        }
+    } else {
+        obj_start(w);
+        write_int_atom(w, v);
+    }
+    obj_done(w);
+}
 
 void mpk_write_bigint(mpk_writer_t *w, const uint8_t *le, size_t n)
 {
@@ -845,6 +889,14 @@ void mpk_write_bigint(mpk_writer_t *w, const uint8_t *le, size_t n)
 
 void mpk_write_float(mpk_writer_t *w, double value)
 {
+    uint8_t *p = w->proto ? atom_room(w, 9) : NULL;
+    if (MPK_LIKELY(p != NULL)) {
+        p[0] = OP_BINFLOAT;
+        mpk_wr_double_be(p + 1, value);
+        w->len += 9;
+        obj_done(w);
+        return;
+    }
     obj_start(w);
     if (w->proto >= 1) {
         uint8_t b[9];
@@ -946,7 +998,26 @@ static void write_text(mpk_writer_t *w, const uint8_t *p, size_t n, int latin1)
 
 void mpk_write_str(mpk_writer_t *w, const char *utf8, size_t n)
 {
+    uint8_t *p;
     if (!mpk_utf8_valid((const uint8_t *)utf8, n)) { WFAIL(w, MPK_ERR_ARG, "string is not UTF-8"); return; }
+    /* short text in protocol 4+, the bulk of dict keys: header, bytes and
+     * MEMOIZE stored at once (the same bytes write_text() produces) */
+    p = w->proto >= 4 && n <= 0xff ? atom_room(w, n + 3) : NULL;
+    if (MPK_LIKELY(p != NULL)) {
+        int share = take_share(w);
+        p[0] = OP_SHORT_BINUNICODE;
+        p[1] = (uint8_t)n;
+        memcpy(p + 2, utf8, n);
+        w->len += n + 2;
+        if ((w->flags & MPK_WRITE_COMPACT) && !share) {
+            w->last_memo = -1;
+        } else {
+            w->last_memo = w->memo.next++;
+            w->buf[w->len++] = OP_MEMOIZE;
+        }
+        obj_done(w);
+        return;
+    }
     obj_start(w);
     write_text(w, (const uint8_t *)utf8, n, 0);
     obj_done(w);
