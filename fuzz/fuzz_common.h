@@ -145,7 +145,10 @@ static inline void fuzz_count_init(fuzz_count_t *c, mpk_alloc_t *a)
  * so shared and cyclic graphs cost bounded time. Returns a checksum. */
 static inline uint32_t fuzz_touch(const mpk_value_t *root, size_t budget)
 {
-    const mpk_value_t *stack[256];
+    /* every push goes through FUZZ_PUSH: a node left out only lowers coverage */
+#define FUZZ_STACK 256
+#define FUZZ_PUSH(x) do { if (sp < FUZZ_STACK) stack[sp++] = (x); } while (0)
+    const mpk_value_t *stack[FUZZ_STACK];
     size_t sp = 0, i, n;
     uint32_t sum = 0;
     stack[sp++] = root;
@@ -162,28 +165,30 @@ static inline uint32_t fuzz_touch(const mpk_value_t *root, size_t budget)
         case MPK_LIST: case MPK_TUPLE: case MPK_SET: case MPK_FROZENSET: case MPK_DICT:
             n = v->u.seq.n;
             FUZZ_ASSERT(n <= v->u.seq.cap || v->call, "seq of %zu items, cap %zu", n, v->u.seq.cap);
-            for (i = 0; i < n && sp < 200; i++) stack[sp++] = v->u.seq.v[i];
+            for (i = 0; i < n && sp < 200; i++) FUZZ_PUSH(v->u.seq.v[i]);
             break;
         case MPK_GLOBAL:
             FUZZ_ASSERT(v->u.g.module && v->u.g.name, "a global without names");
-            stack[sp++] = v->u.g.module;
-            stack[sp++] = v->u.g.name;
+            FUZZ_PUSH(v->u.g.module);
+            FUZZ_PUSH(v->u.g.name);
             break;
-        case MPK_PERSID: stack[sp++] = v->u.pid; break;
+        case MPK_PERSID: FUZZ_PUSH(v->u.pid); break;
         default: break;
         }
         c = v->call;
-        if (c && sp < 240) {
-            stack[sp++] = c->callable;
-            stack[sp++] = c->args;
-            stack[sp++] = c->kwargs;
-            stack[sp++] = c->state;
-            for (i = 0; i < c->nlist && sp < 248; i++) stack[sp++] = c->listitems[i];
+        if (c) {
+            FUZZ_PUSH(c->callable);
+            FUZZ_PUSH(c->args);
+            FUZZ_PUSH(c->kwargs);
+            FUZZ_PUSH(c->state);
+            for (i = 0; i < c->nlist && sp < 248; i++) FUZZ_PUSH(c->listitems[i]);
             /* ndict counts keys and values, not pairs */
-            for (i = 0; i < c->ndict && sp < 256; i++) stack[sp++] = c->dictitems[i];
+            for (i = 0; i < c->ndict && sp < FUZZ_STACK; i++) FUZZ_PUSH(c->dictitems[i]);
         }
     }
     return sum;
+#undef FUZZ_PUSH
+#undef FUZZ_STACK
 }
 
 /* Tiny deterministic generator (piece sizes), seeded from the input. */
