@@ -318,6 +318,7 @@ struct mpk_writer {
     mpk_error_t err;
     /* private */
     uint8_t *buf; size_t cap, len;
+    size_t fast_end;            /* an atom ending at or before this offset is stored directly */
     mpk_sink_fn sink; void *sink_ctx;
     mpk_alloc_t grow; size_t max_cap; /* growth of buf, when grow.realloc is set */
     uint64_t flushed;           /* bytes handed to the sink */

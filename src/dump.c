@@ -34,6 +34,7 @@ static void enc_fail(enc_t *e, mpk_err_t code, const char *msg)
         e->w.err.offset = mpk_writer_size(&e->w);
         e->w.err.opcode = -1;
         e->w.err.msg = msg;
+        e->w.fast_end = 0;      /* the writer's atom fast path stops too */
     }
 }
 

@@ -36,6 +36,7 @@ static void fail(mpk_writer_t *w, mpk_err_t code, const char *msg)
         w->err.opcode = -1;
         w->err.msg = msg;
     }
+    w->fast_end = 0;
 }
 #define WFAIL(w, code, msg) fail((w), (code), MPK_MSG(msg))
 
@@ -46,6 +47,34 @@ static int framing(const mpk_writer_t *w)
     return w->proto >= 4 && !(w->flags & MPK_WRITE_COMPACT) && !w->unframed && !w->bypass;
 }
 
+/* Recomputes fast_end after anything that changes the buffer, the frame, the
+ * framing switches or the error: up to it, a small atom can be stored with no
+ * other check (no error, room, a frame open and not yet due, or no frame
+ * wanted). An atom that would cross it takes the general path, which does the
+ * same thing more slowly, so fast_end may be low but never too high. */
+static void fast_refresh(mpk_writer_t *w);
+
+/* Large payloads and PROTO go outside frames while bypass is set. */
+static void set_bypass(mpk_writer_t *w, int on)
+{
+    w->bypass = on;
+    fast_refresh(w);
+}
+
+static void fast_refresh(mpk_writer_t *w)
+{
+    size_t end = 0;
+    if (!w->err.code) {
+        if (w->frame_start != NO_FRAME) {
+            size_t due = w->frame_start + FRAME_HEADER + FRAME_TARGET;
+            end = due < w->cap ? due : w->cap;
+        } else if (!framing(w)) {
+            end = w->cap;
+        }
+    }
+    w->fast_end = end;
+}
+
 static void flush(mpk_writer_t *w, size_t n)
 {
     if (!n || w->err.code) return;
@@ -54,6 +83,7 @@ static void flush(mpk_writer_t *w, size_t n)
     w->len -= n;
     w->flushed += n;
     if (w->frame_start != NO_FRAME) w->frame_start -= n;
+    fast_refresh(w);
 }
 
 /* Grows buf through the growth allocator so that `want` more bytes fit, if it
@@ -74,6 +104,7 @@ static void grow(mpk_writer_t *w, size_t want)
     }
     w->buf = (uint8_t *)nb;
     w->cap = ncap;
+    fast_refresh(w);
 }
 
 /* Makes room for `want` more bytes if it can: flushes what precedes an open
@@ -91,6 +122,7 @@ static int make_room(mpk_writer_t *w, size_t want)
         w->len -= FRAME_HEADER;
         w->frame_start = NO_FRAME;
         w->unframed = 1;
+        fast_refresh(w);
         flush(w, w->len);
     }
     return !w->err.code && w->cap - w->len >= want;
@@ -122,15 +154,17 @@ static void put_slow(mpk_writer_t *w, const void *p, size_t n)
             w->frame_start = w->len;
             put_raw(w, hdr, FRAME_HEADER);
         }
+        fast_refresh(w);
     }
     put_raw(w, (const uint8_t *)p, n);
 }
 
 /* Inline, so that the small constant-size writes of opcodes become plain
- * stores: the bytes fit, no error, and a frame is open or none is wanted. */
+ * stores: the bytes fit, no error, and a frame is open or none is wanted (see
+ * fast_refresh; past a due frame end put_slow writes the same bytes). */
 static inline void put(mpk_writer_t *w, const void *p, size_t n)
 {
-    if (MPK_LIKELY(w->cap - w->len >= n && !w->err.code && (w->frame_start != NO_FRAME || !framing(w)))) {
+    if (MPK_LIKELY(w->len + n <= w->fast_end)) {
         memcpy(w->buf + w->len, p, n);
         w->len += n;
         return;
@@ -174,6 +208,7 @@ static void commit_frame(mpk_writer_t *w)
         w->len -= FRAME_HEADER;
     }
     w->frame_start = NO_FRAME;
+    fast_refresh(w);
 }
 
 /* CPython's opcode boundary: after every saved object, commit a frame of 64 KiB. */
@@ -205,10 +240,10 @@ static void put_payload(mpk_writer_t *w, const uint8_t *hdr, size_t hn, const vo
 {
     if (framing(w) && n >= FRAME_TARGET) {
         commit_frame(w);
-        w->bypass = 1;
+        set_bypass(w, 1);
         put(w, hdr, hn);
         put_large(w, p, n);
-        w->bypass = 0;
+        set_bypass(w, 0);
     } else {
         put(w, hdr, hn);
         if (n >= FRAME_TARGET) put_large(w, p, n);
@@ -235,11 +270,12 @@ void mpk_writer_init(mpk_writer_t *w, int protocol, int flags, void *buf, size_t
     w->err.opcode = -1;
     if (w->proto > MPK_HIGHEST_PROTOCOL) { WFAIL(w, MPK_ERR_PROTOCOL, "unsupported protocol"); return; }
     if (!buf || cap < 16) { WFAIL(w, MPK_ERR_ARG, "the writer needs a buffer of at least 16 bytes"); return; }
+    fast_refresh(w);
     if (w->proto >= 2) {
         uint8_t hdr[2] = {OP_PROTO, (uint8_t)w->proto};
-        w->bypass = 1;      /* PROTO precedes the first frame */
+        set_bypass(w, 1);      /* PROTO precedes the first frame */
         put(w, hdr, 2);
-        w->bypass = 0;
+        set_bypass(w, 0);
     }
 }
 
@@ -829,11 +865,7 @@ static void write_int_atom(mpk_writer_t *w, int64_t v)
  * obj_start() and put(). */
 static inline uint8_t *atom_room(mpk_writer_t *w, size_t n)
 {
-    if (MPK_LIKELY(!w->err.code && w->cap - w->len >= n &&
-                   (w->frame_start != NO_FRAME ? w->len - w->frame_start - FRAME_HEADER < FRAME_TARGET
-                                               : !framing(w))))
-        return w->buf + w->len;
-    return NULL;
+    return MPK_LIKELY(w->len + n <= w->fast_end) ? w->buf + w->len : NULL;
 }
 
 void mpk_write_int(mpk_writer_t *w, int64_t v)
@@ -981,10 +1013,10 @@ static void write_text(mpk_writer_t *w, const uint8_t *p, size_t n, int latin1)
             /* converted on the fly: the bypass rule still applies to the length */
             if (framing(w) && len >= FRAME_TARGET) {
                 commit_frame(w);
-                w->bypass = 1;
+                set_bypass(w, 1);
                 put(w, hdr, hn);
                 put_text_utf8(w, p, n, 1);
-                w->bypass = 0;
+                set_bypass(w, 0);
             } else {
                 put(w, hdr, hn);
                 put_text_utf8(w, p, n, 1);
