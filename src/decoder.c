@@ -1027,6 +1027,8 @@ static size_t run_fast(mpk_decoder_t *d, const uint8_t *p, size_t n, int stable)
     const mpk_host_t *h = d->host;
     void *c = d->host_ctx;
     size_t pos = 0;
+    /* the highest opcode protocol only matters without a PROTO opcode (0 or 1) */
+    const int track_proto = !d->proto;
     while (pos < n) {
         const uint8_t *q = p + pos;
         size_t left = n - pos, len;
@@ -1073,6 +1075,14 @@ static size_t run_fast(mpk_decoder_t *d, const uint8_t *p, size_t n, int stable)
         case OP_LONG1:
             if (left < 2 || left - 2 < q[1] || q[1] > d->opts.limits.max_str) return pos;
             len = 2 + (size_t)q[1];
+            if (q[1] == 8) {
+                /* an int64 beyond 32 bits, the common LONG1: two's complement as is */
+                uint64_t u = mpk_rd64(q + 2);
+                int64_t v;
+                memcpy(&v, &u, sizeof v);
+                e = h->make_int(c, v, &o);
+                break;
+            }
             if (op_bigint(d, q + 2, q[1]) != MPK_OK) return pos;
             goto next;
         case OP_NONE: len = 1; e = h->make_none(c, &o); break;
@@ -1103,7 +1113,7 @@ static size_t run_fast(mpk_decoder_t *d, const uint8_t *p, size_t n, int stable)
         if (MPK_UNLIKELY(e != MPK_OK)) { host_failed(d, e); return pos; }
         if (push(d, o) != MPK_OK) return pos;
     next:
-        if (mpk_opinfo[op].proto > d->max_op_proto) d->max_op_proto = mpk_opinfo[op].proto;
+        if (track_proto && mpk_opinfo[op].proto > d->max_op_proto) d->max_op_proto = mpk_opinfo[op].proto;
         d->offset += len;
         d->op = -1;
         pos += len;
