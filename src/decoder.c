@@ -190,7 +190,9 @@ static mpk_err_t push_slow(mpk_decoder_t *d, mpk_obj_t o)
     /* exact limit, though the array grows in powers of two */
     if (d->sp >= d->opts.limits.max_stack)
         return FAIL(d, MPK_ERR_LIMIT, "stack limit (max_stack) exceeded");
-    TRY(grow(d, (void **)&d->stack, &d->stack_cap, d->sp + 1, sizeof *d->stack, 32));
+    /* a small max_stack is a small device: its first array need not be bigger */
+    TRY(grow(d, (void **)&d->stack, &d->stack_cap, d->sp + 1, sizeof *d->stack,
+             d->opts.limits.max_stack < 32 ? d->opts.limits.max_stack : 32));
     d->stack[d->sp++] = o;
     return MPK_OK;
 }
@@ -309,7 +311,8 @@ static mpk_err_t memo_put_slow(mpk_decoder_t *d, uint64_t key)
     if (key < d->memo_cap || key <= 2 * (uint64_t)d->memo_count + 64) {
         size_t k = (size_t)key;
         if (k >= d->memo_cap) {
-            size_t old = d->memo_cap, ncap = old ? old : 64, newb;
+            size_t first = d->opts.limits.max_memo < 64 ? 8 : 64;  /* small devices: small memo */
+            size_t old = d->memo_cap, ncap = old ? old : first, newb;
             while (ncap <= k) ncap *= 2;
             newb = (ncap + 7) / 8;
             /* the bitmap may end up larger than memo_cap needs if the second step fails */
