@@ -128,9 +128,12 @@ enum {
  * writes outside these calls are not known to it (see docs/ndarray.md).
  */
 #define MPK_ND_REMEMBER 16
+#define MPK_ND_WCTX_ARRAY_KEY 1 /* mpk_ndarray_wctx_t has array_key */
 typedef struct mpk_ndarray_wctx {
     struct { uint8_t what, a, b, c; uint32_t key; } seen[MPK_ND_REMEMBER];
     uint32_t n;
+    int64_t array_key;      /* memo key of the last array written (-1: not memoized), so
+                               that a caller meeting the same array again writes a GET */
 } mpk_ndarray_wctx_t;
 
 void mpk_ndarray_wctx_init(mpk_ndarray_wctx_t *c);

@@ -415,7 +415,11 @@ size_t mpk_ndarray_copy_c(const mpk_ndarray_t *a, void *dst, size_t cap)
 /* Kinds of objects numpy reuses within a pickle (see mpk_ndarray_wctx_t). */
 enum { SEEN_STR1 = 1, SEEN_BYTES1, SEEN_BYTES0, SEEN_DTYPE };
 
-void mpk_ndarray_wctx_init(mpk_ndarray_wctx_t *c) { memset(c, 0, sizeof *c); }
+void mpk_ndarray_wctx_init(mpk_ndarray_wctx_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->array_key = -1;
+}
 
 static int seen_find(const mpk_ndarray_wctx_t *c, int what, int a, int b, int ch, uint32_t *key)
 {
@@ -529,6 +533,7 @@ static void write_reconstruct(mpk_writer_t *w, mpk_ndarray_wctx_t *c, const mpk_
     write_bytes_obj(w, c, (const uint8_t *)"b", 1);
     mpk_write_tuple_end(w);
     mpk_write_call(w, MPK_CALL_REDUCE);
+    c->array_key = mpk_writer_last_memo(w);
     mpk_write_tuple_begin(w, 5);
     mpk_write_int(w, 1);
     write_shape(w, a);
@@ -554,6 +559,7 @@ static void write_frombuffer(mpk_writer_t *w, mpk_ndarray_wctx_t *c, const mpk_n
     write_char(w, c, is_fortran(a) ? 'F' : 'C');
     mpk_write_tuple_end(w);
     mpk_write_call(w, MPK_CALL_REDUCE);
+    c->array_key = mpk_writer_last_memo(w);
     mpk_write_call_end(w);
 }
 
@@ -578,6 +584,7 @@ mpk_err_t mpk_write_ndarray(mpk_writer_t *w, const mpk_ndarray_t *a, int flags, 
     if (!a || !valid_for_writing(a)) return MPK_ERR_ARG;
     if ((flags & MPK_ND_OUT_OF_BAND) && proto < 5) return MPK_ERR_ARG;
     if (!ctx) { mpk_ndarray_wctx_init(&local); ctx = &local; }
+    ctx->array_key = -1;
     if (proto >= 5) write_frombuffer(w, ctx, a, flags);
     else write_reconstruct(w, ctx, a, flags & MPK_ND_NUMPY2);
     return w->err.code;
