@@ -17,7 +17,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HDRS     := $(wildcard include/*.h src/*.h cli/*.h tests/unit/*.h)
 
-.PHONY: all test unit interop sanitize micropython demo clean bench qemu size-arm
+.PHONY: all test unit interop sanitize micropython demo clean bench qemu size-arm lenet5 iot
 all: $(BUILD)/libmpickle.a $(BUILD)/mpickle
 
 $(BUILD)/%.o: %.c $(HDRS)
@@ -69,6 +69,12 @@ qemu:
 
 size-arm:
 	@tools/arm/size.py
+
+lenet5: all
+	@examples/lenet5/run.sh
+
+iot: all
+	@python3 tests/interop/test_iot.py --mpickle $(BUILD)/mpickle
 
 clean:
 	rm -rf build build-san

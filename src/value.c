@@ -55,13 +55,26 @@ static void *arena_alloc_chunk(mpk_arena_t *a, size_t n)
     size_t hdr = round8(sizeof(struct mpk_chunk));
     size_t size = a->chunks ? a->chunks->size * 2 : CHUNK_MIN;
     struct mpk_chunk *c;
+    int alone;
     if (size > (1u << 20)) size = 1u << 20;
+    /* A block larger than the next chunk would be (a big bytearray or text) gets
+     * a chunk of its own, linked behind the current one: small values go on
+     * filling the current chunk, and later chunks keep doubling from the regular
+     * size instead of from the big block's. */
+    alone = a->chunks && size < n + hdr;
     if (size < n + hdr) size = n + hdr;
     if (n > SIZE_MAX - hdr || a->used + size > a->limit) return NULL;
     c = (struct mpk_chunk *)a->alloc.realloc(a->alloc.ctx, NULL, 0, size);
     if (!c) return NULL;
     a->used += size;
     c->size = size;
+    if (alone) {
+        c->next = a->chunks->next;
+        a->chunks->next = c;
+        a->last = NULL;     /* not the current chunk's: it cannot grow in place */
+        a->last_size = 0;
+        return (uint8_t *)c + hdr;
+    }
     c->next = a->chunks;
     a->chunks = c;
     a->cur = (uint8_t *)c + hdr;
