@@ -9,6 +9,9 @@
 #   MPICKLE_LOAD      loads/load/Unpickler                     (default ON)
 #   MPICKLE_TEXT      decimal text numbers of protocols 0/1    (default ON)
 #   MPICKLE_MESSAGES  detailed error messages from the core    (default ON)
+# numpy arrays <-> ulab arrays (mp_ulab.c, core_ndarray.c) are compiled in when ulab
+# is a user module of the same firmware (its micropython.cmake defines
+# MODULE_ULAB_ENABLED=1 for the usermod target); define MICROPY_PY_MPICKLE_ULAB=0 to leave them out.
 option(MPICKLE_DUMP "mpickle: writer (dumps, dump, Pickler)" ON)
 option(MPICKLE_LOAD "mpickle: reader (loads, load, Unpickler)" ON)
 option(MPICKLE_TEXT "mpickle: decimal text numbers (protocols 0/1)" ON)
@@ -21,6 +24,8 @@ target_sources(usermod_mpickle INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/mp_registry.c
     ${CMAKE_CURRENT_LIST_DIR}/mp_dump.c
     ${CMAKE_CURRENT_LIST_DIR}/mp_load.c
+    ${CMAKE_CURRENT_LIST_DIR}/mp_aload.c
+    ${CMAKE_CURRENT_LIST_DIR}/mp_ulab.c
     ${CMAKE_CURRENT_LIST_DIR}/core_decoder.c
     ${CMAKE_CURRENT_LIST_DIR}/core_writer.c
     ${CMAKE_CURRENT_LIST_DIR}/core_numtext.c
@@ -28,6 +33,7 @@ target_sources(usermod_mpickle INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/core_compat_names.c
     ${CMAKE_CURRENT_LIST_DIR}/core_error.c
     ${CMAKE_CURRENT_LIST_DIR}/core_opcodes.c
+    ${CMAKE_CURRENT_LIST_DIR}/core_ndarray.c
 )
 
 target_include_directories(usermod_mpickle INTERFACE

@@ -8,6 +8,7 @@
  *   load(file, *, <same keywords>)
  *   Pickler(file, protocol=None, *, fix_imports=True, persistent_id=None).dump(obj)
  *   Unpickler(file, *, <load keywords>).load()
+ *   aload(stream, *, <load keywords>), Unpickler(stream).aload(): coroutines
  *
  * The module's globals are a ROM table: importing it takes no heap.
  */
@@ -201,6 +202,18 @@ static mp_obj_t py_load(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_ar
     return mpk_mp_load_file(pos_args[0], &o);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(py_load_obj, 1, py_load);
+
+/* aload(stream, **load keywords): a coroutine; `await` it for the next pickle
+ * of an asyncio stream (mp_aload.c) */
+static mp_obj_t py_aload(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args)
+{
+    mp_arg_val_t a[LOAD__COUNT];
+    mpk_mp_load_opts_t o;
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, LOAD__COUNT, load_args, a);
+    load_opts(a, &o);
+    return mpk_mp_aload_new(pos_args[0], NULL, MP_OBJ_NULL, &o);
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(py_aload_obj, 1, py_aload);
 #endif
 
 /* ------------------------------------------------------------ Pickler */
@@ -309,8 +322,17 @@ static mp_obj_t unpickler_load(mp_obj_t self_in)
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(unpickler_load_obj, unpickler_load);
 
+/* aload(): load() for an asyncio stream, as a coroutine (mp_aload.c) */
+static mp_obj_t unpickler_aload(mp_obj_t self_in)
+{
+    unpickler_t *self = MP_OBJ_TO_PTR(self_in);
+    return mpk_mp_aload_new(self->file, &self->loader, self_in, NULL);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(unpickler_aload_obj, unpickler_aload);
+
 static const mp_rom_map_elem_t unpickler_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_load), MP_ROM_PTR(&unpickler_load_obj) },
+    { MP_ROM_QSTR(MP_QSTR_aload), MP_ROM_PTR(&unpickler_aload_obj) },
 };
 static MP_DEFINE_CONST_DICT(unpickler_locals, unpickler_locals_table);
 
@@ -345,6 +367,7 @@ static const mp_rom_map_elem_t mpickle_globals_table[] = {
     #if MPK_WITH_DECODER
     { MP_ROM_QSTR(MP_QSTR_loads), MP_ROM_PTR(&py_loads_obj) },
     { MP_ROM_QSTR(MP_QSTR_load), MP_ROM_PTR(&py_load_obj) },
+    { MP_ROM_QSTR(MP_QSTR_aload), MP_ROM_PTR(&py_aload_obj) },
     { MP_ROM_QSTR(MP_QSTR_Unpickler), MP_ROM_PTR(&mpk_type_Unpickler) },
     #endif
     { MP_ROM_QSTR(MP_QSTR_PickleError), MP_ROM_PTR(&mpk_type_PickleError) },

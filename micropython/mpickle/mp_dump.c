@@ -17,6 +17,7 @@
 #include "py/objmodule.h"
 #include "py/stream.h"
 #include "py/stackctrl.h"
+#include "py/gc.h"
 #if MICROPY_LONGINT_IMPL == MICROPY_LONGINT_IMPL_MPZ
 #include "py/mpz.h"
 #endif
@@ -37,6 +38,7 @@ typedef struct dumper {
     mp_obj_t root;                  /* the object dump() was given */
     bool pid_skip;                  /* the object being saved is an id: not asked again */
     uint32_t depth;
+    void *ulab;                     /* mp_ulab.c's state for this pickle's arrays, or NULL */
 } dumper_t;
 
 /* ------------------------------------------------------------ errors */
@@ -89,6 +91,26 @@ static int sink(void *ctx, const uint8_t *p, size_t n)
     }
     return 0;
 }
+
+/* A stream's buffer grows towards a whole frame (CPython's exact bytes) only
+ * while the heap keeps free at least as much again as the new buffer: past that
+ * the rest of the pickle goes out without frames (still valid), and the heap
+ * keeps room for the sink (file.write() gets bytes objects of up to 4 KiB), a
+ * class's __reduce__ and the caller. Growing until the heap is full would leave
+ * them a MemoryError. Small growths (the frames array) are not checked. */
+static void *stream_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+    #if MICROPY_ENABLE_GC
+    if (new_size > 4096 && new_size > old_size) {
+        gc_info_t info;
+        gc_info(&info);
+        if (new_size > info.free / 2) return NULL;
+    }
+    #endif
+    return mpk_mp_gc_alloc.realloc(ctx, ptr, old_size, new_size);
+}
+
+static const mpk_alloc_t stream_alloc = { stream_realloc, NULL, NULL };
 
 /* ------------------------------------------------------------ identity map */
 
@@ -897,6 +919,14 @@ static void save_other(dumper_t *d, mp_obj_t obj, const mp_obj_type_t *t)
         save_reduce_value(d, obj, mp_call_function_1(e[REG_REDUCE_FUNC], obj));
         return;
     }
+    #if MICROPY_PY_MPICKLE_ULAB
+    if (mpk_ulab_is_array(obj)) {
+        /* a ulab array, as numpy pickles an array (mp_ulab.c) */
+        int64_t key = mpk_ulab_save(&d->w, obj, &d->ulab);
+        if (key >= 0 && !d->w.err.code) ident_put(d, obj, (mp_int_t)key);
+        return;
+    }
+    #endif
     #if MICROPY_PY_BUILTINS_COMPLEX
     if (t == &mp_type_complex) {
         mp_float_t re, im;
@@ -1074,7 +1104,8 @@ mp_obj_t mpk_mp_dump(mp_obj_t obj, mp_obj_t file, const mpk_mp_dump_opts_t *opts
     /* the writer's nesting state grows with the depth reached: each walker
      * level may hold three writer frames */
     mpk_writer_init(&d.w, opts->protocol, opts->flags, m_new(uint8_t, cap), cap, file != MP_OBJ_NULL ? sink : NULL, &d, NULL, 0);
-    mpk_writer_set_growth(&d.w, &mpk_mp_gc_alloc, file != MP_OBJ_NULL ? MPK_FRAME_BUFFER : SIZE_MAX,
+    mpk_writer_set_growth(&d.w, file != MP_OBJ_NULL ? &stream_alloc : &mpk_mp_gc_alloc,
+        file != MP_OBJ_NULL ? MPK_FRAME_BUFFER : SIZE_MAX,
         3 * MPICKLE_MP_MAX_DEPTH + 8);
     if (!memo) return run(&d, obj, NULL);
     /* persistent_id or a __reduce__ calling dump() on this same Pickler would

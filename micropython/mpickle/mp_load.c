@@ -585,6 +585,8 @@ static mpk_err_t h_global(void *c, const mpk_name_t *nm, mpk_obj_t *out)
         if (ld->granted == MP_OBJ_NULL) ld->granted = mp_obj_new_list(0, NULL);
         mp_obj_list_append(ld->granted, o);
     }
+    /* numpy arrays (mp_ulab.c): data reconstructors, in any load */
+    if (o == MP_OBJ_NULL) o = mpk_ulab_global(nm->module, nm->module_len, nm->name, nm->name_len);
     if (o == MP_OBJ_NULL) o = known_global(ld->opts.trusted, nm->module, nm->module_len, nm->name, nm->name_len);
     if (o == MP_OBJ_NULL) o = runtime_global(ld, nm->module, nm->module_len, nm->name, nm->name_len);
     *out = TO_MPK(o);
@@ -598,6 +600,9 @@ static bool is_helper(mp_obj_t f)
     const void *p = MP_OBJ_TO_PTR(f);
     #if MICROPY_PY_BUILTINS_SLICE
     if (p == &mpk_slice_obj) return true;
+    #endif
+    #if MICROPY_PY_MPICKLE_ULAB
+    if (mpk_ulab_is_helper(f)) return true;
     #endif
     return p == &mpk_reconstructor_obj || p == &mpk_newobj_obj || p == &mpk_newobj_ex_obj ||
            p == &mpk_codecs_encode_obj || p == &mpk_getattr_obj;
@@ -756,6 +761,10 @@ static mpk_err_t h_build(void *c, mpk_obj_t obj, mpk_obj_t st, mpk_obj_t *out)
         if (r != mp_const_none) *out = TO_MPK(r);
         return MPK_OK;
     }
+    #if MICROPY_PY_MPICKLE_ULAB
+    /* a numpy array or dtype (mp_ulab.c): filled in place from its data */
+    if (mpk_ulab_build(inst, state)) return MPK_OK;
+    #endif
     /* a state for anything but an instance would set attributes of a class, a
      * module or a function: refused unless trusted */
     if (!ld->opts.trusted && !mp_obj_is_instance_type(mp_obj_get_type(inst))) {
@@ -1055,6 +1064,25 @@ mp_obj_t mpk_mp_load_next(mpk_mp_loader_t *ld, mp_obj_t file)
     }
     ld->busy = false;
     nlr_jump(nlr.ret_val);
+}
+
+/* ------------------------------------------------------------ for aload (mp_aload.c) */
+
+/* Readies ld for its next pickle as load() does: the decoder with the memo of
+ * the pickle before (has_memo), else a fresh one with opts (NULL: ld->opts). */
+void mpk_mp_loader_begin(mpk_mp_loader_t *ld, const mpk_mp_load_opts_t *opts)
+{
+    if (ld->has_memo) mpk_decoder_next(&ld->dec);
+    else loader_init(ld, opts ? opts : &ld->opts);
+    ld->has_memo = false;
+}
+
+/* The object of the pickle fed to ld (st: the last feed's status, MPK_NEED_MORE
+ * at the end of the stream), or the exception load() raises; keep_memo as an
+ * Unpickler. */
+mp_obj_t mpk_mp_loader_end(mpk_mp_loader_t *ld, mpk_status_t st, bool keep_memo)
+{
+    return loader_result(ld, st, keep_memo);
 }
 
 #endif /* MPK_WITH_DECODER */

@@ -102,6 +102,34 @@ bool mpk_reg_dummy_find(mp_obj_t obj, mp_obj_t *module, mp_obj_t *name);
  * is called by the module itself, never named by a pickle). */
 bool mpk_reg_knows(mp_obj_t obj);
 
+/* ------------------------------------------------------------ ulab (mp_ulab.c)
+ * numpy arrays load as ulab.numpy.ndarray and ulab arrays dump as numpy arrays,
+ * when ulab is in the firmware: ulab's own build files (micropython.mk and
+ * micropython.cmake) define MODULE_ULAB_ENABLED=1 for every file of the firmware.
+ * -DMICROPY_PY_MPICKLE_ULAB=0 leaves the glue out all the same. */
+#ifndef MICROPY_PY_MPICKLE_ULAB
+#if defined(MODULE_ULAB_ENABLED) && MODULE_ULAB_ENABLED
+#define MICROPY_PY_MPICKLE_ULAB (1)
+#else
+#define MICROPY_PY_MPICKLE_ULAB (0)
+#endif
+#endif
+
+/* The numpy globals of an array pickle resolved to the reconstructors (any other
+ * name: MP_OBJ_NULL). Without ulab they raise UnpicklingError saying so. */
+mp_obj_t mpk_ulab_global(const char *m, size_t mn, const char *n, size_t nn);
+#if MICROPY_PY_MPICKLE_ULAB
+/* load: is f one of those reconstructors (callable in a safe load)? */
+bool mpk_ulab_is_helper(mp_obj_t f);
+/* load: BUILD on an array or dtype of theirs (filled in place); false: not theirs. */
+bool mpk_ulab_build(mp_obj_t obj, mp_obj_t state);
+/* dump: a ulab array, written as numpy writes it; *ctx (NULL at the start of a
+ * pickle) keeps numpy's shared objects across the arrays of one pickle.
+ * Returns the array's memo key, or -1 when unknown. */
+bool mpk_ulab_is_array(mp_obj_t obj);
+int64_t mpk_ulab_save(mpk_writer_t *w, mp_obj_t obj, void **ctx);
+#endif
+
 /* ------------------------------------------------------------ dump (mp_dump.c) */
 
 /* The memo a Pickler keeps from one dump() to the next, as CPython's does: later
@@ -147,6 +175,7 @@ typedef struct mpk_mp_loader {
     bool has_memo;          /* dec holds the memo of earlier pickles of the stream */
     bool busy;              /* a load() runs: a nested one would re-initialise dec under it */
     mp_obj_t granted;       /* list of what registered names resolved to, or MP_OBJ_NULL */
+    mp_obj_t aload;         /* Unpickler.aload(): the coroutine reading (or interrupted in) a pickle, or MP_OBJ_NULL */
 } mpk_mp_loader_t;
 
 /* One pickle from a buffer (bytes after STOP are ignored, as CPython does). */
@@ -160,5 +189,16 @@ mp_obj_t mpk_mp_load_file(mp_obj_t file, const mpk_mp_load_opts_t *opts);
  * the pickles before it (as CPython's Unpickler keeps it). ld->opts is set and
  * ld->has_memo false before the first call. */
 mp_obj_t mpk_mp_load_next(mpk_mp_loader_t *ld, mp_obj_t file);
+
+/* For aload (mp_aload.c): readies ld for its next pickle as load() does (opts
+ * NULL: ld->opts), and gives the object of the pickle fed (or raises as load()). */
+void mpk_mp_loader_begin(mpk_mp_loader_t *ld, const mpk_mp_load_opts_t *opts);
+mp_obj_t mpk_mp_loader_end(mpk_mp_loader_t *ld, mpk_status_t st, bool keep_memo);
+
+/* ------------------------------------------------------------ aload (mp_aload.c) */
+
+/* The coroutine of one pickle read from an asyncio stream (await reader.read(n)).
+ * ld NULL: mpickle.aload() with opts; else owner's (an Unpickler's) loader. */
+mp_obj_t mpk_mp_aload_new(mp_obj_t stream, mpk_mp_loader_t *ld, mp_obj_t owner, const mpk_mp_load_opts_t *opts);
 
 #endif /* MPICKLE_MP_H */

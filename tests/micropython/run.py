@@ -15,6 +15,10 @@
      same graph, and the bytes are CPython's own: pickle.dumps() of the loaded
      graph gives the same bytes, and where CPython's bytes for the corpus object
      do not depend on iteration order, they are equal to MicroPython's.
+3. numpy and ulab (cross_ulab.py, run with a python that has numpy): numpy's
+   array pickles load in MicroPython as ulab arrays, and ulab arrays dumped by
+   MicroPython load in numpy equal, with numpy's own bytes; without ulab in the
+   firmware, a numpy pickle must fail saying so.
 
 Prints one line per failure (all with -v) and ends with
 "micropython: N passed, M failed"; exits non-zero if anything failed.
@@ -250,6 +254,57 @@ def hostile(mp, res):
     res.check('uid=' not in out, 'no malicious command ran', out[-2000:])
 
 
+# numpy's protocol 2 pickle of numpy.array([1, 2], dtype='u1')
+NUMPY_U1_PICKLE = (
+    '8002636e756d70792e636f72652e6d756c746961727261790a5f7265636f6e7374727563740a7100636e756d70790a6e6461'
+    '727261790a71014b00857102635f636f646563730a656e636f64650a7103580100000062710458060000006c6174696e3171'
+    '05867106527107877108527109284b014b0285710a636e756d70790a64747970650a710b58020000007531710c898887710d'
+    '52710e284b0358010000007c710f4e4e4e4affffffff4affffffff4b00747110628968035802000000010271116805867112'
+    '527113747114622e')
+
+
+def numpy_python():
+    """A python that imports numpy ($NUMPY_PYTHON, else Debian's /usr/bin/python3), or None."""
+    for cand in (os.environ.get('NUMPY_PYTHON'), '/usr/bin/python3', sys.executable):
+        if cand and os.path.exists(cand):
+            if subprocess.run([cand, '-c', 'import numpy'], capture_output=True).returncode == 0:
+                return cand
+    return None
+
+
+def ulab(mp, res):
+    """numpy arrays and ulab: with ulab in the firmware, cross_ulab.py checks
+    numpy -> MicroPython and MicroPython -> numpy (numpy as the oracle); without
+    it, a numpy pickle must fail saying that ulab is missing."""
+    load = "import mpickle\ntry:\n print(mpickle.loads(bytes.fromhex('%s')).tolist())\nexcept Exception as e:\n print(type(e).__name__, e)" % NUMPY_U1_PICKLE
+    rc, out, err = run([mp, '-c', 'import ulab'])
+    if rc != 0:
+        rc, out, err = run([mp, '-c', load])
+        res.check(out.startswith('UnpicklingError') and 'ulab, which is not available in this firmware' in out,
+                  'numpy pickle without ulab: a clear error', '  got ' + out + err[-500:])
+        print('skip ulab cross-runtime checks: this firmware has no ulab')
+        res.skipped += 1
+        return
+    rc, out, err = run([mp, '-c', load])
+    res.check(out.strip() == '[1, 2]', 'numpy pickle loads as a ulab array', '  got ' + out + err[-500:])
+    py = numpy_python()
+    if py is None:
+        print('#' * 70)
+        print('# SKIPPED: ulab cross-runtime checks (no python with numpy; set NUMPY_PYTHON)')
+        print('#' * 70)
+        res.skipped += 1
+        return
+    rc, out, err = run([py, os.path.join(HERE, 'cross_ulab.py'), mp])
+    res.check(rc == 0, 'cross_ulab.py ran', err[-2000:])
+    n = 0
+    for line in out.splitlines():
+        if line.startswith('PASS ') or line.startswith('FAIL '):
+            n += 1
+            name, _, detail = line[5:].partition(': ')
+            res.check(line.startswith('PASS '), 'ulab ' + name, '    ' + detail)
+    res.check(n > 1000, 'cross_ulab.py checked its cases', '  only %d' % n)
+
+
 def main(argv):
     args = [a for a in argv[1:] if a != '-v']
     if len(args) != 1:
@@ -261,6 +316,7 @@ def main(argv):
     cpython_to_micropython(mp, res)
     micropython_to_cpython(mp, res)
     hostile(mp, res)
+    ulab(mp, res)
     if res.skipped:
         print('(%d test files or corpus objects skipped: not for this firmware)' % res.skipped)
     print('micropython: %d passed, %d failed' % (res.passed, res.failed))
