@@ -103,14 +103,7 @@ static int send_pickle(struct link *l, const struct reading *r, int protocol, in
     struct mpk_wframe frames[1];
     mpk_writer_t w;
     mpk_writer_init(&w, protocol, flags, buf, sizeof buf, link_send, l, frames, 1);
-    mpk_write_dict_begin(&w, 6);
-    mpk_write_str(&w, "device", 6);      mpk_write_str(&w, r->device, strlen(r->device));
-    mpk_write_str(&w, "seq", 3);         mpk_write_int(&w, r->seq);
-    mpk_write_str(&w, "ts", 2);          mpk_write_int(&w, r->ts);
-    mpk_write_str(&w, "temperature", 11); mpk_write_float(&w, r->temperature);
-    mpk_write_str(&w, "humidity", 8);    mpk_write_float(&w, r->humidity);
-    mpk_write_str(&w, "battery", 7);     mpk_write_float(&w, r->battery);
-    mpk_write_dict_end(&w);
+    reading_write(&w, r);
     if (mpk_writer_finish(&w) != MPK_OK && !l->dropped) {
         char msg[160];
         mpk_error_format(&w.err, msg, sizeof msg);

@@ -4,6 +4,8 @@
 #define IOT_READINGS_H
 
 #include <stdint.h>
+#include <string.h>
+#include "mpickle.h"
 
 #define MAX_DEVICE 32           /* characters in a device name (the protocol's bound) */
 
@@ -35,6 +37,19 @@ static inline void reading_values(struct reading *r, uint32_t *state)
     r->temperature = 15.0 + v[0] / 500.0;
     r->humidity = 30.0 + v[1] / 250.0;
     r->battery = 3.0 + v[2] / 8333.0;
+}
+
+/* Writes one reading as the dict of six items the server expects. */
+static inline void reading_write(mpk_writer_t *w, const struct reading *r)
+{
+    mpk_write_dict_begin(w, 6);
+    mpk_write_str(w, "device", 6);      mpk_write_str(w, r->device, strlen(r->device));
+    mpk_write_str(w, "seq", 3);         mpk_write_int(w, r->seq);
+    mpk_write_str(w, "ts", 2);          mpk_write_int(w, r->ts);
+    mpk_write_str(w, "temperature", 11); mpk_write_float(w, r->temperature);
+    mpk_write_str(w, "humidity", 8);    mpk_write_float(w, r->humidity);
+    mpk_write_str(w, "battery", 7);     mpk_write_float(w, r->battery);
+    mpk_write_dict_end(w);
 }
 
 #endif
