@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "mpickle_ndarray.h"
 #include "numtext.h"
 
 /* Ints that fit this many bytes of two's complement have at most 4299 digits
@@ -385,6 +386,7 @@ typedef struct walk {
     size_t nframes, frames_cap;
     uint32_t depth, max_depth;
     uint32_t next_id;
+    size_t max_array;       /* --max-array */
     /* scratch for dict key checks and int conversion */
     uint32_t *keyset; size_t keyset_cap;
     uint8_t *work; char *digits; size_t work_cap;
@@ -653,6 +655,297 @@ static int dict_as_object(walk_t *k, const mpk_value_t *d)
     return 1;
 }
 
+/* ------------------------------------------------------------ numpy */
+
+/* numpy arrays, scalars and dtypes are shown by what they hold ($ndarray,
+ * $npscalar, $dtype in docs/json.md), not as the calls that rebuild them. The
+ * helper (mpickle_ndarray.h) reads every numpy form; this only prints. */
+
+/* Default --max-array: the most elements of one array printed. */
+#define MAX_ARRAY_DEFAULT 1000000u
+
+static int text_eq(const mpk_value_t *v, const char *s)
+{
+    return v && v->type == MPK_STR && v->u.s.n == strlen(s) && !memcmp(v->u.s.p, s, v->u.s.n);
+}
+
+/* The arguments of a REDUCE of numpy's `name` (numpy.dtype or the multiarray
+ * module's) with nargs of them and no items applied, or NULL. */
+static mpk_value_t *const *numpy_call(const mpk_value_t *v, const char *name, size_t nargs)
+{
+    const mpk_call_info_t *c = v->call;
+    const mpk_value_t *g = c->callable;
+    if (c->kind != MPK_CALL_REDUCE || c->nlist || c->ndict || !g || g->type != MPK_GLOBAL || g->call ||
+        !text_eq(g->u.g.name, name) || !c->args || c->args->type != MPK_TUPLE || c->args->u.seq.n != nargs)
+        return NULL;
+    if (!text_eq(g->u.g.module, "numpy") && !text_eq(g->u.g.module, "numpy.core.multiarray") &&
+        !text_eq(g->u.g.module, "numpy._core.multiarray"))
+        return NULL;
+    return c->args->u.seq.v;
+}
+
+static void set_text(mpk_value_t *v, mpk_type_t type, const char *s)
+{
+    v->type = (uint8_t)type;
+    v->u.s.p = (const uint8_t *)s;
+    v->u.s.n = strlen(s);
+}
+
+/* Reads dtype d through the helper by handing it the documented form
+ * numpy.core.numeric._frombuffer(data, d, shape, 'C'), built on the stack:
+ * shape () with data a scalar's bytes, or shape (0,) and no data for a dtype. */
+static mpk_nd_err_t view_as(mpk_value_t *d, mpk_value_t *data, mpk_ndarray_t *a)
+{
+    mpk_value_t mod, fn, glob, zero, shape, order, empty, args, call;
+    mpk_value_t *argv[4], *dims[1];
+    mpk_call_info_t ci;
+    memset(&mod, 0, sizeof mod);
+    fn = glob = zero = shape = order = empty = args = call = mod;
+    memset(&ci, 0, sizeof ci);
+    set_text(&mod, MPK_STR, "numpy.core.numeric");
+    set_text(&fn, MPK_STR, "_frombuffer");
+    set_text(&order, MPK_STR, "C");
+    set_text(&empty, MPK_BYTES, "");
+    glob.type = MPK_GLOBAL;
+    glob.u.g.module = &mod;
+    glob.u.g.name = &fn;
+    zero.type = MPK_INT;
+    dims[0] = &zero;
+    shape.type = MPK_TUPLE;
+    shape.u.seq.v = dims;
+    shape.u.seq.n = data ? 0 : 1;
+    argv[0] = data ? data : &empty;
+    argv[1] = d;
+    argv[2] = &shape;
+    argv[3] = &order;
+    args.type = MPK_TUPLE;
+    args.u.seq.v = argv;
+    args.u.seq.n = 4;
+    ci.kind = MPK_CALL_REDUCE;
+    ci.callable = &glob;
+    ci.args = &args;
+    call.type = MPK_OBJECT;
+    call.call = &ci;
+    return mpk_ndarray_view(&call, NULL, 0, a);
+}
+
+/* The IEEE half nearest to finite x (ties to even), from the double's bits. */
+static uint16_t to_half(double x)
+{
+    uint64_t b, man, rem, half;
+    int e;
+    unsigned shift;
+    uint16_t sign, r;
+    memcpy(&b, &x, sizeof b);
+    sign = (uint16_t)((b >> 48) & 0x8000u);
+    e = (int)((b >> 52) & 0x7ff) - 1023;
+    man = (b & 0xFFFFFFFFFFFFFull) | ((uint64_t)1 << 52);
+    if (e > 15) return (uint16_t)(sign | 0x7c00u);
+    shift = 42u + (e < -14 ? (unsigned)(-14 - e) : 0u);    /* keep 10 bits, or fewer when subnormal */
+    if (shift > 53) return sign;
+    r = (uint16_t)(man >> shift);
+    rem = man & (((uint64_t)1 << shift) - 1);
+    half = (uint64_t)1 << (shift - 1);
+    if (rem > half || (rem == half && (r & 1))) r++;
+    /* a normal's r is 1024..2048: adding it carries into the exponent as needed */
+    return (uint16_t)(sign | (e < -14 ? r : (unsigned)((e + 14) << 10) + r));
+}
+
+/* Does the p-digit decimal nearest v read back as v in its own width? *x gets it. */
+static int reads_back(double v, unsigned size, int p, double *x)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.*e", p - 1, v);
+    *x = strtod(buf, NULL);
+    if (size == 2) return to_half(*x) == to_half(v);
+    return (float)*x == (float)v && strtof(buf, NULL) == (float)v;
+}
+
+/* float32 and float16 values print as the shortest decimal that reads back as
+ * the same value of their own width (as numpy shows them: 0.1, not
+ * 0.10000000149011612), written as the double nearest that decimal. If p digits
+ * read back, so do p+1 (the nearest p+1-digit decimal is at least as close):
+ * a binary search over 1..9 digits (float16: 1..5) finds the fewest. */
+static double narrow_shortest(double v, unsigned size)
+{
+    int lo = 1, hi = size == 2 ? 5 : 9;
+    double best = v, x;
+    if (v != v || v - v != 0) return v;     /* nan, inf */
+    while (lo <= hi) {
+        int p = (lo + hi) / 2;
+        if (reads_back(v, size, p, &x)) { best = x; hi = p - 1; }
+        else lo = p + 1;
+    }
+    return best;
+}
+
+typedef struct ndprint {
+    const mpk_ndarray_t *a;
+    mpk_ndarray_t one;      /* a 0-d view moved from element to element */
+    size_t next;            /* flat C-order index of the next element */
+} ndprint_t;
+
+static void emit_native_int(walk_t *k, const uint8_t *e, unsigned size, int is_signed)
+{
+    union { uint8_t b[8]; int8_t i8; uint8_t u8; int16_t i16; uint16_t u16;
+            int32_t i32; uint32_t u32; int64_t i64; uint64_t u64; } u;
+    char buf[24];
+    int n;
+    memcpy(u.b, e, size);
+    if (is_signed) {
+        jw_int(&k->w, size == 1 ? u.i8 : size == 2 ? u.i16 : size == 4 ? u.i32 : u.i64);
+        return;
+    }
+    n = snprintf(buf, sizeof buf, "%" PRIu64, size == 1 ? u.u8 : size == 2 ? u.u16 : size == 4 ? u.u32 : u.u64);
+    jw_raw(&k->w, buf, (size_t)n);
+}
+
+static void emit_element(walk_t *k, ndprint_t *p)
+{
+    const mpk_ndarray_t *a = p->a;
+    uint8_t e[16];
+    double re, im;
+    p->one.data = a->data + mpk_ndarray_offset(a, p->next++);
+    if (a->kind == 'f' || a->kind == 'c') {
+        unsigned part = a->kind == 'c' ? a->itemsize / 2u : a->itemsize;
+        mpk_ndarray_get_f64(&p->one, 0, &re, &im);
+        if (part < 8) { re = narrow_shortest(re, part); im = narrow_shortest(im, part); }
+        if (a->kind == 'f') { emit_float(k, re); return; }
+        jw_begin(&k->w, '[');
+        emit_float(k, re);
+        emit_float(k, im);
+        jw_end(&k->w);
+        return;
+    }
+    mpk_ndarray_copy_c(&p->one, e, sizeof e);   /* this machine's order; ints stay exact */
+    if (a->kind == 'b') jw_raw(&k->w, e[0] ? "true" : "false", e[0] ? 4 : 5);
+    else emit_native_int(k, e, a->itemsize, a->kind == 'i');
+}
+
+static int printing_stopped(const walk_t *k) { return k->w.o->err || k->w.nomem; }
+
+/* Nested lists along axis d and the ones after it (depth at most MPK_ND_MAXDIM). */
+static void emit_axes(walk_t *k, ndprint_t *p, unsigned d)
+{
+    size_t j;
+    jw_begin(&k->w, '[');
+    for (j = 0; j < p->a->shape[d] && !printing_stopped(k); j++) {
+        if (d + 1u == p->a->ndim) emit_element(k, p);
+        else emit_axes(k, p, d + 1u);
+    }
+    jw_end(&k->w);
+}
+
+/* What the data costs to print, in values: its elements, or for an empty array
+ * the empty lists its leading axes make ([[], [], ...]). Saturates. */
+static size_t data_cost(const mpk_ndarray_t *a)
+{
+    size_t n = 1, d;
+    if (a->size) return a->size;
+    for (d = 0; d < a->ndim && a->shape[d]; d++) n = a->shape[d] > SIZE_MAX / n ? SIZE_MAX : n * a->shape[d];
+    return n;
+}
+
+/* The values: nested lists in C order (a bare value for 0-d), or, past
+ * --max-array, "truncated": true and the first ones in one flat list. */
+static void emit_array_data(walk_t *k, const mpk_ndarray_t *a)
+{
+    jw_t *w = &k->w;
+    ndprint_t p;
+    size_t i;
+    p.a = a;
+    p.one = *a;
+    p.one.ndim = 0;
+    p.one.size = 1;
+    p.one.nbytes = a->itemsize;
+    p.next = 0;
+    if (data_cost(a) > k->max_array) {
+        jw_ckey(w, "truncated");
+        jw_raw(w, "true", 4);
+        jw_ckey(w, "data");
+        jw_begin(w, '[');
+        for (i = 0; i < k->max_array && i < a->size && !printing_stopped(k); i++) emit_element(k, &p);
+        jw_end(w);
+        return;
+    }
+    jw_ckey(w, "data");
+    if (a->ndim == 0) emit_element(k, &p);
+    else emit_axes(k, &p, 0);
+}
+
+static void emit_typestr(walk_t *k, const mpk_ndarray_t *a)
+{
+    char ts[8];
+    mpk_ndarray_typestr(a, ts);
+    jw_text(&k->w, (const uint8_t *)ts, strlen(ts));
+}
+
+/* {"$ndarray": {"dtype", "shape", "order", ["subtype",] ["truncated",] "data"}};
+ * out-of-band data (no buffers here) is its {"$buffer": N, ...} placeholder. */
+static void emit_ndarray(walk_t *k, const mpk_value_t *v, const mpk_ndarray_t *a, int out_of_band)
+{
+    jw_t *w = &k->w;
+    const mpk_value_t *first = v->call->args->u.seq.v[0];
+    size_t d;
+    jw_begin(w, '{'); jw_ckey(w, "$ndarray"); jw_begin(w, '{');
+    jw_ckey(w, "dtype"); emit_typestr(k, a);
+    jw_ckey(w, "shape"); jw_begin(w, '[');
+    for (d = 0; d < a->ndim; d++) jw_int(w, (int64_t)a->shape[d]);
+    jw_end(w);
+    jw_ckey(w, "order"); jw_text(w, (const uint8_t *)(a->order == 'F' ? "F" : "C"), 1);
+    /* _reconstruct's first argument is the class: say so when not a plain ndarray */
+    if (first->type == MPK_GLOBAL && !(text_eq(first->u.g.module, "numpy") && text_eq(first->u.g.name, "ndarray"))) {
+        jw_ckey(w, "subtype");
+        emit_atom(k, first);
+    }
+    if (out_of_band) { jw_ckey(w, "data"); emit_atom(k, first); }
+    else emit_array_data(k, a);
+    jw_end(w); jw_end(w);
+}
+
+/* numpy nodes shown by content. Returns 1 when v was written whole (with its
+ * `closes` wrappers closed); 0 to show it as a $call, after opening
+ * {"$ndarray": {"error": ..., "call": (*closes += 2) for an array that the
+ * helper cannot read (unsupported dtype, hostile shape or data...). */
+static int open_numpy(walk_t *k, const mpk_value_t *v, unsigned *closes)
+{
+    jw_t *w = &k->w;
+    mpk_ndarray_t a;
+    mpk_value_t *const *arg;
+    mpk_nd_err_t e;
+    if (v->type != MPK_OBJECT || !v->call) return 0;
+    if (mpk_ndarray_is_array(v)) {
+        if (v->call->nlist || v->call->ndict) return 0;     /* crafted: show what it is */
+        e = mpk_ndarray_view(v, NULL, 0, &a);
+        /* out-of-band: the helper read dtype and shape before asking for the buffer */
+        if (e == MPK_ND_OK || e == MPK_ND_ERR_BUFFER) {
+            if (!w->dry) emit_ndarray(k, v, &a, e != MPK_ND_OK);
+        } else {
+            const char *msg = mpk_nd_err_str(e);
+            jw_begin(w, '{'); jw_ckey(w, "$ndarray"); jw_begin(w, '{');
+            jw_ckey(w, "error"); jw_text(w, (const uint8_t *)msg, strlen(msg));
+            jw_ckey(w, "call");
+            *closes += 2;
+            return 0;
+        }
+    } else if ((arg = numpy_call(v, "scalar", 2)) && !v->call->state && view_as(arg[0], arg[1], &a) == MPK_ND_OK) {
+        ndprint_t p;
+        p.a = &a;
+        p.one = a;
+        p.next = 0;
+        jw_begin(w, '{'); jw_ckey(w, "$npscalar"); jw_begin(w, '{');
+        jw_ckey(w, "dtype"); emit_typestr(k, &a);
+        jw_ckey(w, "value"); if (!w->dry) emit_element(k, &p);
+        jw_end(w); jw_end(w);
+    } else if (numpy_call(v, "dtype", 3) && view_as((mpk_value_t *)v, NULL, &a) == MPK_ND_OK) {
+        jw_begin(w, '{'); jw_ckey(w, "$dtype"); emit_typestr(k, &a); jw_end(w);
+    } else {
+        return 0;
+    }
+    for (; *closes; --*closes) jw_end(w);
+    return 1;
+}
+
 /* ------------------------------------------------------------ nodes */
 
 static const char *call_kind(mpk_call_t kind)
@@ -675,6 +968,7 @@ static void open_node(walk_t *k, const mpk_value_t *v, unsigned closes, int plai
     mpk_value_t *const *items = v->u.seq.v;
     size_t n = v->u.seq.n;
     frame_t *f;
+    if (open_numpy(k, v, &closes)) return;
     if (shown_as_call(v)) {
         if (!v->call) { walk_fail(k, "an object without its call"); return; }
         jw_begin(w, '{'); jw_ckey(w, "$call"); jw_begin(w, '{');
@@ -853,12 +1147,14 @@ static void json_usage(FILE *f)
 {
     fputs("usage: mpickle json [--indent N] [--no-fix-imports] [--encoding ascii|latin1|bytes]\n"
           "                    [--max-depth N] [--max-stack N] [--max-memo N] [--max-str N] [--max-alloc N]\n"
-          "                    [--max-output N] [FILE]\n"
+          "                    [--max-output N] [--max-array N] [FILE]\n"
           "Prints the pickle's data as one JSON document (nothing is imported or called).\n"
           "Tuples, sets, bytes, big ints, nan, globals, calls and shared references have\n"
           "a documented form: see docs/json.md. Compact unless --indent N is given.\n"
           "--max-output N bounds the document's bytes (default: 256 times the input, at\n"
-          "least 64 MiB): a pickle can repeat a long string through 2-byte memo references.\n", f);
+          "least 64 MiB): a pickle can repeat a long string through 2-byte memo references.\n"
+          "numpy arrays show their dtype, shape and values: --max-array N (default 1000000)\n"
+          "prints at most N values of each, marked \"truncated\".\n", f);
 }
 
 /* Default --max-output: generous for real data (repeated keys and strings print
@@ -867,7 +1163,8 @@ static void json_usage(FILE *f)
 #define OUTPUT_PER_INPUT_BYTE 256u
 
 /* Prints the graph; returns the exit status. */
-static int print_json(const mpk_value_t *root, int indent, uint32_t max_depth, uint64_t max_output)
+static int print_json(const mpk_value_t *root, int indent, uint32_t max_depth, uint64_t max_output,
+                      size_t max_array)
 {
     static jout_t out;      /* 64 KiB: off the stack */
     walk_t k;
@@ -881,6 +1178,7 @@ static int print_json(const mpk_value_t *root, int indent, uint32_t max_depth, u
     k.w.o = &out;
     k.w.indent = indent;
     k.max_depth = max_depth;
+    k.max_array = max_array;
     k.w.dry = 1;
     if (walk(&k, root) == 0) {
         k.w.dry = 0;
@@ -913,6 +1211,7 @@ int cli_json(int argc, char **argv)
     const char *in = NULL;
     int i, rc = 1, indent = -1;
     uint64_t max_output = 0;
+    size_t max_array = MAX_ARRAY_DEFAULT;
     uint8_t *data = NULL;
     size_t n;
     mpk_alloc_t alloc;
@@ -944,6 +1243,16 @@ int cli_json(int argc, char **argv)
             }
             max_output = m;
             i++;
+        } else if (!strcmp(argv[i], "--max-array")) {
+            char *end;
+            const char *a = i + 1 < argc ? argv[i + 1] : "";
+            unsigned long long m = strtoull(a, &end, 10);
+            if (!*a || *a == '-' || *end || m > SIZE_MAX) {
+                fprintf(stderr, "mpickle: --max-array needs a number\n");
+                return 2;
+            }
+            max_array = (size_t)m;
+            i++;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "mpickle: json: unknown option '%s'\n", argv[i]);
             json_usage(stderr);
@@ -959,7 +1268,7 @@ int cli_json(int argc, char **argv)
         if (max_output < OUTPUT_FLOOR) max_output = OUTPUT_FLOOR;
     }
     if (cli_decode(data, n, &lo, &arena, &v, NULL) == 0)
-        rc = print_json(v, indent, lo.dec.limits.max_depth, max_output);
+        rc = print_json(v, indent, lo.dec.limits.max_depth, max_output, max_array);
     free(data);
     mpk_arena_free(&arena);
     return rc;

@@ -55,6 +55,7 @@ def main():
         # numpy lives in Debian's python3 (.ci/run installs python3-numpy); without
         # it the test says SKIPPED loudly
         ('numpy arrays', [NUMPY_PYTHON, 'tests/interop/test_numpy.py'], None),
+        ('mpickle json of numpy arrays', [NUMPY_PYTHON, 'tests/interop/test_json_numpy.py'], None),
         # LeNet-5 weights trained by numpy, inference in C (and MicroPython+ulab when given)
         ('lenet5 example', ['examples/lenet5/run.sh'], dict(os.environ, NUMPY_PYTHON=NUMPY_PYTHON)),
         ('sanitizers (ASan+UBSan)', ['make', '-s', 'CC=' + cc, 'sanitize'], None),

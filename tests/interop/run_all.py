@@ -26,7 +26,7 @@ SAMPLED = {'test_recode.py': lambda n: ['--every', str(n)],
            'test_dis.py': lambda n: ['--mutations', str(800 // n)]}
 
 # Run by tests/run_all.py as steps of their own (not here, not sanitized).
-SEPARATE = {'test_numpy.py'}
+SEPARATE = {'test_numpy.py', 'test_json_numpy.py'}
 
 
 def run_script(path, mpickle, timeout, sample=1):
