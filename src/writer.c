@@ -840,13 +840,21 @@ void mpk_write_bool(mpk_writer_t *w, int value)
     obj_done(w);
 }
 
+/* The shortest BININT form of a 32-bit int into p (5 bytes of room): its length. */
+static inline size_t binint(uint8_t *p, int64_t v)
+{
+    if (v >= 0 && v < 256) { p[0] = OP_BININT1; p[1] = (uint8_t)v; return 2; }
+    if (v >= 0 && v < 65536) { p[0] = OP_BININT2; p[1] = (uint8_t)v; p[2] = (uint8_t)(v >> 8); return 3; }
+    p[0] = OP_BININT;
+    mpk_wr32(p + 1, (uint32_t)v);
+    return 5;
+}
+
 static void write_int_atom(mpk_writer_t *w, int64_t v)
 {
     if (v >= -2147483647 - 1 && v <= 2147483647) {
         if (w->proto == 0) put_dec(w, OP_INT, v, "\n");
-        else if (v >= 0 && v < 256) { uint8_t b[2] = {OP_BININT1, (uint8_t)v}; put(w, b, 2); }
-        else if (v >= 0 && v < 65536) { uint8_t b[3] = {OP_BININT2, (uint8_t)v, (uint8_t)(v >> 8)}; put(w, b, 3); }
-        else put_op_u32(w, OP_BININT, (uint32_t)v);
+        else { uint8_t b[5]; put(w, b, binint(b, v)); }
     } else if (w->proto >= 2) {
         uint8_t b[10];
         size_t n = mpk_int_to_le(v, b + 2);
@@ -872,13 +880,7 @@ void mpk_write_int(mpk_writer_t *w, int64_t v)
 {
     uint8_t *p = w->proto ? atom_room(w, 5) : NULL;
     if (MPK_LIKELY(p && v >= -2147483647 - 1 && v <= 2147483647)) {
-        if (v >= 0 && v < 256) {
-            p[0] = OP_BININT1; p[1] = (uint8_t)v; w->len += 2;
-        } else if (v >= 0 && v < 65536) {
-            p[0] = OP_BININT2; p[1] = (uint8_t)v; p[2] = (uint8_t)(v >> 8); w->len += 3;
-        } else {
-            p[0] = OP_BININT; mpk_wr32(p + 1, (uint32_t)v); w->len += 5;
-        }
+        w->len += binint(p, v);
     } else {
         obj_start(w);
         write_int_atom(w, v);
@@ -1041,12 +1043,7 @@ void mpk_write_str(mpk_writer_t *w, const char *utf8, size_t n)
         p[1] = (uint8_t)n;
         memcpy(p + 2, utf8, n);
         w->len += n + 2;
-        if ((w->flags & MPK_WRITE_COMPACT) && !share) {
-            w->last_memo = -1;
-        } else {
-            w->last_memo = w->memo.next++;
-            w->buf[w->len++] = OP_MEMOIZE;
-        }
+        memoize(w, share);      /* room for its MEMOIZE was reserved above */
         obj_done(w);
         return;
     }
