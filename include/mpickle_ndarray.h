@@ -76,7 +76,9 @@ typedef struct mpk_ndarray {
  * out-of-band (bufs[index]; may be NULL when nbufs is 0).
  * out->data points into the graph's payload (the input or the arena) or into the
  * caller's buffer: it lives as long as they do. Returns MPK_ND_OK or an error; on
- * error *out is unspecified.
+ * MPK_ND_ERR_BUFFER *out describes the array (kind, itemsize, byteorder, order,
+ * ndim, shape, size) but has no data, so that a caller without the buffers can
+ * still show what the array is; on other errors *out is unspecified.
  */
 mpk_nd_err_t mpk_ndarray_view(const mpk_value_t *v, const mpk_ndbuf_t *bufs, size_t nbufs,
                               mpk_ndarray_t *out);

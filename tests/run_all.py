@@ -5,8 +5,8 @@
 2. warning-free builds with gcc and clang (-Werror)
 3. unit tests (C), the same on emulated Cortex-M0+/M4 (QEMU), interop tests
    (CPython drives build/mpickle), numpy arrays against Debian's numpy
-4. the same unit and interop tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
-   and the fuzzers (fuzz/run_ci.sh: regressions replayed, a short run of each)
+4. the same unit and interop tests (and mpickle json of numpy arrays, fewer cases) built
+   with AddressSanitizer + UndefinedBehaviorSanitizer, and the fuzzers (fuzz/run_ci.sh: regressions replayed, a short run of each)
 5. MicroPython tests when MICROPYTHON=/path/to/micropython is given (else SKIPPED, loudly)
 
 Prints every step's output and ends with one line 'total: N passed, M failed'.
@@ -59,6 +59,9 @@ def main():
         # LeNet-5 weights trained by numpy, inference in C (and MicroPython+ulab when given)
         ('lenet5 example', ['examples/lenet5/run.sh'], dict(os.environ, NUMPY_PYTHON=NUMPY_PYTHON)),
         ('sanitizers (ASan+UBSan)', ['make', '-s', 'CC=' + cc, 'sanitize'], None),
+        # the ndarray JSON path under ASan+UBSan, with build-san/mpickle (made just above)
+        ('mpickle json of numpy arrays (ASan+UBSan)', [NUMPY_PYTHON, 'tests/interop/test_json_numpy.py',
+                                                      '--mpickle', 'build-san/mpickle', '--quick'], None),
         # libFuzzer targets (clang, ASan+UBSan): regressions replayed, then 45 s each
         ('fuzz', ['fuzz/run_ci.sh', 'build/fuzz'], None),
         ('micropython', ['make', '-s', 'micropython'], None),

@@ -231,6 +231,9 @@ static void test_read_vectors(void)
         CHECK(a.data == u2 && a.out_of_band == 1 && a.kind == 'u' && a.itemsize == 2 && a.size == 3);
         CHECK(mpk_ndarray_get_f64(&a, 2, &re, NULL) && re == 3.0);
         CHECK(v && mpk_ndarray_view(v, NULL, 0, &a) == MPK_ND_ERR_BUFFER);
+        /* without the buffers, what the array is is still known (mpickle json shows it) */
+        CHECK(a.data == NULL && a.kind == 'u' && a.itemsize == 2 && a.ndim == 1 && a.shape[0] == 3 &&
+              a.size == 3 && a.order == 'C');
         buf.len = 5;
         CHECK(v && mpk_ndarray_view(v, &buf, 1, &a) == MPK_ND_ERR_SIZE);
         mpk_arena_free(&ar);
