@@ -315,6 +315,9 @@ def dump_script(specs):
              'np.array([3, 4], dtype=np.uint8)], 2).hex())')
     s.append('print("list", 5, mpickle.dumps([np.array([1, 2], dtype=np.uint8), np.array([1.5]), '
              'np.array([3, 4], dtype=np.uint8)], 5).hex())')
+    # one array object twice: the second is a memo GET, as numpy writes it
+    s.append('s = np.array([1, 2, 3, 4], dtype=np.int16)')
+    s.append('for p in range(6): print("shared", p, mpickle.dumps([s, s, np.array([1.5])], p).hex())')
     return '\n'.join(s) + '\n'
 
 
@@ -342,6 +345,8 @@ def mp_to_numpy(mp, fw, cx):
         for vlabel, _ in VIEWS:
             arrays['%s-%s' % (label, vlabel)] = numpy_view(base, vlabel, ndt)
     lst = [np.array([1, 2], 'u1'), np.array([1.5], flt), np.array([3, 4], 'u1')]
+    shared = np.array([1, 2, 3, 4], 'i2')
+    lists = {'list': lst, 'shared': [shared, shared, np.array([1.5], flt)]}
     seen = 0
     for line in text.splitlines():
         name, proto, data = line.split(' ', 2)
@@ -353,18 +358,20 @@ def mp_to_numpy(mp, fw, cx):
         except Exception as e:
             out(False, case + ' (numpy loads it)', repr(e))
             continue
-        want = lst if name == 'list' else arrays[name]
-        if name == 'list':
-            ok = all(type(g) is np.ndarray and g.dtype == w.dtype and np.array_equal(g, w) for g, w in zip(got, want))
+        want = lists[name] if name in lists else arrays[name]
+        if name in lists:
+            ok = (len(got) == len(want) and (name != 'shared' or got[0] is got[1]) and
+                  all(type(g) is np.ndarray and g.dtype == w.dtype and np.array_equal(g, w) for g, w in zip(got, want)))
         else:
             ok = (type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape
                   and np.array_equal(got, want))
         out(ok, case + ' (equal)', 'want %r\n    got  %r' % (want, got))
         # numpy's own bytes: a strided view is written from its C-order copy
-        ref = want if name == 'list' or want.flags.c_contiguous or want.flags.f_contiguous else np.ascontiguousarray(want)
+        ref = want if name in lists or want.flags.c_contiguous or want.flags.f_contiguous else np.ascontiguousarray(want)
         own = pickle.dumps(ref, proto)
         out(own == data, case + " (numpy's own bytes)", 'numpy %r\n    mp    %r' % (own[:160], data[:160]))
-    out(seen == len(arrays) * 6 + 2, 'micropython->numpy: every array written', '%d of %d' % (seen, len(arrays) * 6 + 2))
+    total = len(arrays) * 6 + 2 + 6
+    out(seen == total, 'micropython->numpy: every array written', '%d of %d' % (seen, total))
 
 
 def main(argv):

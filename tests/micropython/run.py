@@ -224,7 +224,9 @@ def micropython_to_cpython(mp, res):
 def hostile(mp, res):
     """The malicious pickles of tests/interop/test_scan.py and the fuzzing seed
     corpus with its regressions, loaded by MicroPython with the safe default:
-    no crash, and no malicious pickle yields anything but data or an error."""
+    no crash, and no malicious pickle yields anything but data or an error.
+    FUZZ_CORPUS=DIR[:DIR...] adds folders of pickles (a fuzzing campaign's
+    corpora) to the corpus."""
     sys.path.insert(0, os.path.join(ROOT, 'tests', 'interop'))
     import test_scan  # noqa: E402  (builds bytes; nothing is loaded by CPython)
     malicious = [(label, data) for label, data, verdict in test_scan.malicious_samples()]
@@ -233,7 +235,8 @@ def hostile(mp, res):
         rc, out, err = run([sys.executable, os.path.join(ROOT, 'fuzz', 'gen_corpus.py'), tmp])
         res.check(rc == 0, 'fuzz seed corpus written', err[-2000:])
         regress = os.path.join(ROOT, 'fuzz', 'regressions')
-        for folder in (tmp, regress):
+        extra = [d for d in os.environ.get('FUZZ_CORPUS', '').split(':') if d]
+        for folder in [tmp, regress] + extra:
             for name in sorted(os.listdir(folder)):
                 with open(os.path.join(folder, name), 'rb') as f:
                     corpus.append((name, f.read()))
@@ -245,7 +248,8 @@ def hostile(mp, res):
         rc, out, err = run([mp, '-X', 'heapsize=64M', 'cross_hostile.py', path])
     lines = out.splitlines()
     res.check(rc == 0 and len(lines) == len(cases),
-              'hostile input: MicroPython read all %d pickles without a crash' % len(cases),
+              'hostile input: MicroPython read all %d pickles without a crash (%d malicious, %d corpus)'
+              % (len(cases), len(malicious), len(corpus)),
               'exit status %d after %d of %d pickles\n%s' % (rc, len(lines), len(cases), err[-2000:]))
     for (label, data), line in zip(cases[:len(malicious)], lines):
         ok = all(part.strip() in ('ok data',) or part.strip().startswith('exc ')
