@@ -69,8 +69,14 @@ typedef struct cost {
     long allocs;            /* allocator calls that grew memory */
     long host_calls;        /* host callbacks: objects made, items added... */
     uint64_t consumed;      /* input bytes the decoder took */
+    uint64_t input_n;       /* bytes the bomb offered */
+    size_t chunk;           /* fed in pieces of this size (0: whole) */
     int done;
 } cost_t;
+
+/* `test_bombs --report` also prints each run as a markdown table row (the
+ * figures in docs/security.md). */
+static int report;
 
 /* Input: `n` bytes made of `head`, then `body` repeated, then `tail`, fed in
  * pieces of `chunk` bytes (0: all at once, as stable memory) without ever
@@ -135,6 +141,8 @@ static cost_t run(const input_t *in, const mpk_limits_t *limits, size_t chunk)
     c.msg = d.err.msg;
     c.done = st == MPK_DONE;
     c.consumed = pos;
+    c.input_n = in->n;
+    c.chunk = chunk;
     c.host_calls = ch.calls;
     mpk_decoder_destroy(&d);
     mpk_arena_free(&arena);
@@ -168,6 +176,14 @@ static input_t repeated(const char *head, size_t hn, const char *body, size_t bn
     return in;
 }
 
+static void show(const char *name, cost_t c)
+{
+    if (report)
+        printf("| %s | %s%.0zu | %llu | %s | %lld | %ld | %ld | %llu |\n", name, c.chunk ? "pieces of " : "whole",
+               c.chunk, (unsigned long long)c.input_n, c.done ? "done" : mpk_err_str(c.code), c.peak, c.host_calls,
+               c.allocs, (unsigned long long)c.consumed);
+}
+
 /* The bomb ended with `want` (or, for want == MPK_ERR_LIMIT, the arena's limit
  * reported as NOMEM), in little memory, after work bounded by `max_work` (each
  * of host calls and allocator calls) and having read at most `max_read` bytes. */
@@ -180,6 +196,7 @@ static void expect(const char *name, cost_t c, mpk_err_t want, long max_work, ui
     CHECK_MSG(c.allocs <= max_work, "%s: %ld allocations (bound %ld)", name, c.allocs, max_work);
     CHECK_MSG(c.consumed <= max_read, "%s: read %llu bytes (bound %llu)", name,
               (unsigned long long)c.consumed, (unsigned long long)max_read);
+    show(name, c);
 }
 
 static void both(const char *name, const input_t *in, const mpk_limits_t *l, mpk_err_t want, long max_work,
@@ -460,12 +477,17 @@ static void test_amplified_graph(void)
     CHECK_MSG(c.done, "billion laughs decodes (error %d %s)", (int)c.code, c.msg ? c.msg : "");
     CHECK_MSG(c.peak < MIB, "billion laughs: peak %lld", c.peak);
     CHECK_MSG(c.host_calls < 100, "billion laughs: %ld host calls", c.host_calls);
+    show("billion laughs (1.5 TB expanded)", c);
     c = run(&in, &l, 4096);
+    show("billion laughs (1.5 TB expanded)", c);
     CHECK_MSG(c.done && c.peak < MIB, "billion laughs in pieces: done %d peak %lld", c.done, c.peak);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    report = argc > 1 && strcmp(argv[1], "--report") == 0;
+    if (report) printf("| bomb | fed | input bytes | result | peak bytes | host calls | allocations | bytes read |\n"
+                       "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |\n");
     (void)read_fixture;     /* shared helpers this file does not need */
     (void)check_hex;
     test_memo_index();
