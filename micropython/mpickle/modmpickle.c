@@ -183,22 +183,26 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(py_dump_obj, 0, py_dump);
 #endif
 
 #if MPK_WITH_DECODER
-static mp_obj_t py_loads(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args)
+/* loads/load/aload(x, **load keywords): the keywords into *o */
+static void parse_load_call(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args, mpk_mp_load_opts_t *o)
 {
     mp_arg_val_t a[LOAD__COUNT];
-    mpk_mp_load_opts_t o;
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, LOAD__COUNT, load_args, a);
-    load_opts(a, &o);
+    load_opts(a, o);
+}
+
+static mp_obj_t py_loads(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args)
+{
+    mpk_mp_load_opts_t o;
+    parse_load_call(n_args, pos_args, kw_args, &o);
     return mpk_mp_loads(pos_args[0], &o);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(py_loads_obj, 1, py_loads);
 
 static mp_obj_t py_load(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args)
 {
-    mp_arg_val_t a[LOAD__COUNT];
     mpk_mp_load_opts_t o;
-    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, LOAD__COUNT, load_args, a);
-    load_opts(a, &o);
+    parse_load_call(n_args, pos_args, kw_args, &o);
     return mpk_mp_load_file(pos_args[0], &o);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(py_load_obj, 1, py_load);
@@ -207,10 +211,8 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(py_load_obj, 1, py_load);
  * of an asyncio stream (mp_aload.c) */
 static mp_obj_t py_aload(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args)
 {
-    mp_arg_val_t a[LOAD__COUNT];
     mpk_mp_load_opts_t o;
-    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, LOAD__COUNT, load_args, a);
-    load_opts(a, &o);
+    parse_load_call(n_args, pos_args, kw_args, &o);
     return mpk_mp_aload_new(pos_args[0], NULL, MP_OBJ_NULL, &o);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(py_aload_obj, 1, py_aload);
